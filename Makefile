@@ -1,0 +1,55 @@
+# vifscope top-level build. Quick start: `sudo make test` (and, from the CLI issue on, `sudo make demo`).
+#   make deps   install the system packages that build, tests, demo and benchmarks need (only missing ones)
+#   make build  BPF objects, Java modules, the runnable jar and the lab's traffic generator
+#   make unit   unprivileged tests only (no root needed)
+#   make test   deps + build + every test, unprivileged and privileged (run as root)
+#   make clean  remove build outputs
+
+SHELL := /bin/bash
+MVN ?= mvn
+MVN_FLAGS ?= -B -ntp
+# Debian package names. Build: clang, llvm, libbpf, bpftool, JDK, Maven. Lab and tests: iproute2,
+# ethtool, netsniff-ng (mausezahn/trafgen), tcpdump, iperf3, libvirt client (virsh) and library,
+# tmux, jq, procps. Reference tools for benchmarks: bcc tools with the kernel headers they compile against.
+DEB_PACKAGES := clang llvm libbpf-dev libbpf1 bpftool gcc libc6-dev make \
+	openjdk-17-jdk-headless maven \
+	iproute2 ethtool netsniff-ng tcpdump iperf3 libvirt-clients libvirt0 tmux jq procps kmod \
+	bpfcc-tools python3-bpfcc linux-headers-amd64
+
+LAB_GEN := lab/bin/vifgen
+
+.PHONY: all deps build unit test lab-test clean
+
+all: build
+
+deps:
+	@missing=$$(for p in $(DEB_PACKAGES); do \
+		dpkg-query -W -f='$${db:Status-Abbrev}' "$$p" 2>/dev/null | grep -q '^ii' || echo "$$p"; done); \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" != 0 ]; then echo "make deps: missing packages: $$missing; run as root (sudo make deps)" >&2; exit 1; fi; \
+		echo "make deps: installing $$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+build: $(LAB_GEN)
+	$(MVN) $(MVN_FLAGS) -q -DskipTests package
+
+$(LAB_GEN): lab/src/vifgen.c
+	@mkdir -p lab/bin
+	gcc -O2 -Wall -Werror -o $@ $<
+
+unit:
+	$(MVN) $(MVN_FLAGS) test
+
+# Privileged tests load BPF programs and build network namespaces: they need root and are never skipped.
+test: deps build
+	@if [ "$$(id -u)" != 0 ]; then echo "make test: the privileged tests need root: sudo make test (make unit runs the unprivileged ones)" >&2; exit 1; fi
+	$(MVN) $(MVN_FLAGS) verify
+	$(MAKE) lab-test
+
+lab-test: $(LAB_GEN)
+	bash lab/test/lab-test.sh
+
+clean:
+	$(MVN) $(MVN_FLAGS) -q clean
+	rm -rf lab/bin

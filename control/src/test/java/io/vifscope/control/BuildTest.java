@@ -1,0 +1,55 @@
+package io.vifscope.control;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.netty.util.Version;
+import io.vifscope.control.cli.Main;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** Checks on what the build puts together: one Netty, a real version string, the command's help. */
+class BuildTest {
+
+  @Test
+  void exactlyOneNettyVersionIsOnTheClasspath() {
+    Map<String, Version> artifacts = Version.identify();
+    assertFalse(artifacts.isEmpty(), "netty reports no artifacts: classpath without Netty?");
+    Set<String> versions = new TreeSet<>();
+    Map<String, String> byArtifact = new TreeMap<>();
+    artifacts.forEach((name, v) -> {
+      versions.add(v.artifactVersion());
+      byArtifact.put(name, v.artifactVersion());
+    });
+    assertEquals(1, versions.size(), "several Netty versions on the classpath: " + byArtifact);
+    assertTrue(byArtifact.containsKey("netty-codec-http2"), "grpc-netty's transport is missing: " + byArtifact);
+    assertTrue(byArtifact.containsKey("netty-transport-native-epoll"), "epoll (unix sockets) missing: " + byArtifact);
+  }
+
+  @Test
+  void versionComesFromTheBuild() {
+    StringWriter out = new StringWriter();
+    CommandLine cmd = Main.newCommandLine();
+    cmd.setOut(new PrintWriter(out));
+    assertEquals(0, cmd.execute("--version"));
+    assertTrue(out.toString().matches("vifscope \\d+\\.\\d+\\.\\d+.*\\R"), out.toString());
+  }
+
+  @Test
+  void helpEndsWithExamples() {
+    StringWriter out = new StringWriter();
+    CommandLine cmd = Main.newCommandLine();
+    cmd.setOut(new PrintWriter(out));
+    assertEquals(0, cmd.execute("--help"));
+    String help = out.toString();
+    assertTrue(help.contains("Examples:"), help);
+    assertTrue(help.strip().endsWith("vifscope --help"), help);
+  }
+}
