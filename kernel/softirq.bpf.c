@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * softirq.bpf.c: softirq time per CPU x vector, split between ksoftirqd and irq-exit/bh-enable runs, and
+ * NET_RX time charged to the NAPI device polled. Tracepoints only (stable ABI): irq:softirq_entry/exit as
+ * classic or raw tracepoints (user space loads one pair), and napi:napi_poll, which is classic only
+ * because its raw form passes a struct napi_struct, a kernel-internal layout.
+ */
+#include "compat.h"
+#include "vifscope.h"
+
+/* Per-CPU bookkeeping between entry, polls and exit. Softirqs do not nest on a CPU. */
+struct vs_cpu_state {
+	__u64 entry_ns;
+	__u64 mark_ns;		/* NET_RX: end of the last poll (or entry); time since is not yet charged */
+	__u32 vec;
+	__u8 active;
+	__u8 in_ksoftirqd;
+	__u8 pad[2];
+};
+
+VS_MAP(cpu_state, BPF_MAP_TYPE_PERCPU_ARRAY, "percpu_array", __u32, struct vs_cpu_state, 1);
+VS_MAP(softirq_time, BPF_MAP_TYPE_PERCPU_ARRAY, "percpu_array", __u32, struct vs_softirq_stats, VS_NR_SOFTIRQS);
+VS_MAP(napi_time, BPF_MAP_TYPE_PERCPU_HASH, "percpu_hash", struct vs_napi_key, struct vs_napi_stats, 1024);
+VS_MAP(counters, BPF_MAP_TYPE_PERCPU_ARRAY, "percpu_array", __u32, __u64, VS_COUNTER_MAX);
+
+/* Classic tracepoint records, from /sys/kernel/tracing/events/{irq/softirq_entry,napi/napi_poll}/format. */
+struct vs_softirq_args {
+	__u64 common;		/* common_type, common_flags, common_preempt_count, common_pid */
+	__u32 vec;
+};
+
+struct vs_napi_poll_args {
+	__u64 common;
+	__u64 napi;		/* struct napi_struct *: never dereferenced */
+	__u32 dev_name_loc;	/* __data_loc: offset in the low 16 bits, length in the high 16 */
+	__s32 work;
+	__s32 budget;
+};
+
+static __always_inline void count(__u32 which)
+{
+	__u64 *c = VS_LOOKUP(counters, &which);
+
+	if (c)
+		*c += 1;
+}
+
+/*
+ * Softirqs run either on irq exit / local_bh_enable, in whatever task was interrupted, or in the per-CPU
+ * ksoftirqd thread when they keep coming back. The thread's comm has been "ksoftirqd/<cpu>" since it
+ * exists and cannot be changed by user space (prctl only renames the caller), so the prefix is a stable test.
+ */
+static __always_inline __u8 in_ksoftirqd(void)
+{
+	char comm[16];
+
+	if (bpf_get_current_comm(comm, sizeof(comm)))
+		return 0;
+	return comm[0] == 'k' && comm[1] == 's' && comm[2] == 'o' && comm[3] == 'f' && comm[4] == 't' &&
+	       comm[5] == 'i' && comm[6] == 'r' && comm[7] == 'q' && comm[8] == 'd' && comm[9] == '/';
+}
+
+static __always_inline void charge_napi(struct vs_napi_key *key, __u64 ns, __u64 polls, __u64 work,
+					__u64 exhausted, __u64 outside)
+{
+	struct vs_napi_stats *s = VS_LOOKUP(napi_time, key);
+
+	if (!s) {
+		struct vs_napi_stats init;
+
+		__builtin_memset(&init, 0, sizeof(init));
+		long err = VS_INSERT(napi_time, key, &init);
+		if (err && err != -VS_EEXIST) {
+			count(err == -VS_E2BIG ? VS_ERR_NAPI_UPDATE_E2BIG : VS_ERR_NAPI_UPDATE_OTHER);
+			return;
+		}
+		s = VS_LOOKUP(napi_time, key);
+		if (!s)
+			return;
+	}
+	s->polls += polls;
+	s->work += work;
+	s->budget_exhausted += exhausted;
+	s->time_ns += ns;
+	s->polls_outside_softirq += outside;
+}
+
+static __always_inline int on_entry(__u32 vec)
+{
+	__u32 zero = 0;
+	struct vs_cpu_state *st = VS_LOOKUP(cpu_state, &zero);
+
+	if (!st || vec >= VS_NR_SOFTIRQS)
+		return 0;
+	__u64 now = bpf_ktime_get_ns();
+	st->entry_ns = now;
+	st->mark_ns = now;
+	st->vec = vec;
+	st->active = 1;
+	st->in_ksoftirqd = in_ksoftirqd();
+	return 0;
+}
+
+static __always_inline int on_exit(__u32 vec)
+{
+	__u32 zero = 0;
+	struct vs_cpu_state *st = VS_LOOKUP(cpu_state, &zero);
+
+	/* No matching entry: we were attached in the middle of this run. */
+	if (!st || !st->active || st->vec != vec || vec >= VS_NR_SOFTIRQS)
+		return 0;
+	st->active = 0;
+	__u64 now = bpf_ktime_get_ns();
+	__u32 v = vec;
+	struct vs_softirq_stats *s = VS_LOOKUP(softirq_time, &v);
+	if (s) {
+		__u64 d = now - st->entry_ns;
+
+		s->runs += 1;
+		s->time_ns += d;
+		if (st->in_ksoftirqd) {
+			s->ksoftirqd_runs += 1;
+			s->ksoftirqd_time_ns += d;
+		}
+	}
+	if (vec == VS_SOFTIRQ_NET_RX) {
+		struct vs_napi_key none;
+
+		__builtin_memset(&none, 0, sizeof(none));
+		charge_napi(&none, now - st->mark_ns, 0, 0, 0, 0);
+	}
+	return 0;
+}
+
+VS_SEC("tracepoint/irq/softirq_entry")
+int softirq_entry(struct vs_softirq_args *ctx)
+{
+	return on_entry(ctx->vec);
+}
+
+VS_SEC("tracepoint/irq/softirq_exit")
+int softirq_exit(struct vs_softirq_args *ctx)
+{
+	return on_exit(ctx->vec);
+}
+
+#ifndef VS_BCC
+/* Raw tracepoints skip the record copy; args[0] is the vector number (unsigned int vec_nr). */
+VS_SEC("raw_tp/softirq_entry")
+int softirq_entry_raw(struct bpf_raw_tracepoint_args *ctx)
+{
+	return on_entry((__u32)ctx->args[0]);
+}
+
+VS_SEC("raw_tp/softirq_exit")
+int softirq_exit_raw(struct bpf_raw_tracepoint_args *ctx)
+{
+	return on_exit((__u32)ctx->args[0]);
+}
+#endif
+
+VS_SEC("tracepoint/napi/napi_poll")
+int napi_poll(struct vs_napi_poll_args *ctx)
+{
+	struct vs_napi_key key;
+	__u32 zero = 0;
+
+	__builtin_memset(&key, 0, sizeof(key));
+	if (bpf_probe_read_kernel_str(key.dev_name, sizeof(key.dev_name),
+				      (void *)ctx + (ctx->dev_name_loc & 0xffff)) < 0) {
+		count(VS_ERR_NAPI_NAME_UNREADABLE);
+		__builtin_memset(&key, 0, sizeof(key));
+		key.dev_name[0] = '?';
+	}
+	__u64 work = ctx->work > 0 ? ctx->work : 0;
+	__u64 exhausted = ctx->budget > 0 && ctx->work >= ctx->budget;
+
+	struct vs_cpu_state *st = VS_LOOKUP(cpu_state, &zero);
+	if (st && st->active && st->vec == VS_SOFTIRQ_NET_RX) {
+		__u64 now = bpf_ktime_get_ns();
+
+		charge_napi(&key, now - st->mark_ns, 1, work, exhausted, 0);
+		st->mark_ns = now;
+	} else {
+		charge_napi(&key, 0, 1, work, exhausted, 1);
+	}
+	return 0;
+}
+
+VS_LICENSE;

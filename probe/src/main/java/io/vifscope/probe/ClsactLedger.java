@@ -1,0 +1,88 @@
+package io.vifscope.probe;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The clsact qdiscs this host's vifscope created, kept in a small file so that the sweep after a crash
+ * removes only qdiscs we made and never one that another tool set up. One line per qdisc: "ifindex ifname".
+ */
+public final class ClsactLedger {
+  /** Default location, beside the agent's socket. */
+  public static final Path DEFAULT_FILE = Path.of("/run/vifscope/clsact-qdiscs");
+
+  /** One recorded qdisc. */
+  public record Entry(int ifindex, String ifname) {}
+
+  private static final System.Logger LOG = System.getLogger(ClsactLedger.class.getName());
+  private final Path file;
+  private final Set<Entry> entries = new LinkedHashSet<>();
+
+  public ClsactLedger(Path file) {
+    this.file = file;
+    entries.addAll(readFile(file));
+  }
+
+  synchronized void created(int ifindex, String ifname) {
+    if (entries.add(new Entry(ifindex, ifname))) {
+      write();
+    }
+  }
+
+  synchronized void forget(int ifindex, String ifname) {
+    if (entries.remove(new Entry(ifindex, ifname))) {
+      write();
+    }
+  }
+
+  /** The qdiscs recorded now (left over from a crashed run, at start-up). */
+  public synchronized List<Entry> entries() {
+    return new ArrayList<>(entries);
+  }
+
+  private void write() {
+    StringBuilder sb = new StringBuilder();
+    for (Entry e : entries) {
+      sb.append(e.ifindex()).append(' ').append(e.ifname()).append('\n');
+    }
+    try {
+      Files.createDirectories(file.getParent());
+      Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+      Files.writeString(tmp, sb, StandardCharsets.UTF_8);
+      Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      // Losing the ledger only means a crash could leave an empty clsact qdisc behind; say so, go on.
+      LOG.log(System.Logger.Level.WARNING, "cannot write " + file + ": " + e.getMessage());
+    }
+  }
+
+  private static List<Entry> readFile(Path file) {
+    List<Entry> out = new ArrayList<>();
+    if (!Files.exists(file)) {
+      return out;
+    }
+    try {
+      for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+        String[] parts = line.strip().split(" ", 2);
+        if (parts.length == 2) {
+          try {
+            out.add(new Entry(Integer.parseInt(parts[0]), parts[1]));
+          } catch (NumberFormatException ignored) {
+            // a damaged line: skip it
+          }
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + file, e);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,313 @@
+package io.vifscope.probe;
+
+import io.vifscope.probe.libbpf.LibBpf;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The kernel side of vifscope, as Java values: loads the BPF objects from the classpath, attaches the
+ * softirq and NAPI programs, keeps the tc programs on the selected interfaces as they come and go, and
+ * reads every map as monotonic counters. It knows nothing of domains, time windows or gRPC.
+ *
+ * <p>Closing detaches everything (links, filters, the clsact qdiscs it created) and unloads the programs.
+ * After a crash, tcx links vanish with the process; the next start sweeps leftover clsact filters.
+ */
+public final class Probe implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(Probe.class.getName());
+
+  /** Our tc program names: how the sweep recognises filters of ours. */
+  public static final Set<String> TC_PROGRAMS = Set.of("tc_ingress", "tc_egress");
+
+  private static final Throwable UNAVAILABILITY = checkAvailability();
+
+  private final ProbeOptions options;
+  private final Features.Builder features;
+  private final List<BpfLink> links = new ArrayList<>();
+  private BpfObject softirq;
+  private BpfObject netdev;
+  private InterfaceTracker tracker;
+  private LinkMonitor monitor;
+  private BpfStats stats;
+  private MapReader softirqReader;
+  private MapReader napiReader;
+  private MapReader ifaceReader;
+  private MapReader flowReader;
+  private MapReader counterReader;
+  private MapReader softirqCounterReader;
+  private boolean closed;
+
+  private Probe(ProbeOptions options) {
+    this.options = options;
+    this.features = new Features.Builder();
+  }
+
+  private static Throwable checkAvailability() {
+    try {
+      LibBpf.libbpf_num_possible_cpus();
+      return null;
+    } catch (Throwable t) {
+      return t;
+    }
+  }
+
+  /** True when the system libbpf could be bound; says nothing about privileges (a start tells). */
+  public static boolean isAvailable() {
+    return UNAVAILABILITY == null;
+  }
+
+  /** Why the probe cannot work on this host, or null when {@link #isAvailable()}. */
+  public static Throwable unavailabilityCause() {
+    return UNAVAILABILITY;
+  }
+
+  /** Loads, attaches and starts following interfaces. On failure nothing stays attached. */
+  public static Probe start(ProbeOptions options) throws BpfException, IOException {
+    if (UNAVAILABILITY != null) {
+      throw new IOException("libbpf (" + LibBpf.LIBRARY + ") cannot be used: " + UNAVAILABILITY, UNAVAILABILITY);
+    }
+    Probe p = new Probe(options);
+    try {
+      p.startSoftirq();
+      p.startNetdev();
+      return p;
+    } catch (IOException | RuntimeException e) {
+      p.close();
+      throw e;
+    }
+  }
+
+  private void startSoftirq() throws BpfException, IOException {
+    // NAPI attribution needs the classic napi:napi_poll tracepoint (the raw one only offers kernel structs),
+    // and classic tracepoints need tracefs for their ids.
+    Mounts.ensureTracefs();
+    BpfException rawFailure = null;
+    try {
+      softirq = loadSoftirq(true);
+      attachAll(true);
+      features.rawTracepoints = true;
+    } catch (BpfException e) {
+      rawFailure = e;
+      closeLinks();
+      if (softirq != null) {
+        softirq.close();
+      }
+    }
+    if (rawFailure != null) {
+      features.degraded.put("raw_tracepoints", rawFailure.getMessage().lines().findFirst().orElse("")
+          + "; using classic tracepoints");
+      softirq = loadSoftirq(false);
+      attachAll(false);
+    }
+    softirqReader = new MapReader(softirq.map("softirq_time"));
+    napiReader = new MapReader(softirq.map("napi_time"));
+    softirqCounterReader = new MapReader(softirq.map("counters"));
+  }
+
+  private BpfObject loadSoftirq(boolean raw) throws BpfException {
+    BpfObject o = BpfObject.open("softirq.bpf.o");
+    try {
+      o.program("softirq_entry_raw").setAutoload(raw);
+      o.program("softirq_exit_raw").setAutoload(raw);
+      o.program("softirq_entry").setAutoload(!raw);
+      o.program("softirq_exit").setAutoload(!raw);
+      o.load();
+      return o;
+    } catch (BpfException | RuntimeException e) {
+      o.close();
+      throw e;
+    }
+  }
+
+  private void attachAll(boolean raw) throws BpfException {
+    if (raw) {
+      links.add(softirq.program("softirq_entry_raw").attachRawTracepoint("softirq_entry"));
+      links.add(softirq.program("softirq_exit_raw").attachRawTracepoint("softirq_exit"));
+    } else {
+      links.add(softirq.program("softirq_entry").attachTracepoint("irq", "softirq_entry"));
+      links.add(softirq.program("softirq_exit").attachTracepoint("irq", "softirq_exit"));
+    }
+    links.add(softirq.program("napi_poll").attachTracepoint("napi", "napi_poll"));
+  }
+
+  private void startNetdev() throws BpfException, IOException {
+    netdev = BpfObject.open("netdev.bpf.o");
+    netdev.map("flow_stats").setMaxEntries(options.flowEntries());
+    netdev.load();
+    ifaceReader = new MapReader(netdev.map("iface_stats"));
+    flowReader = new MapReader(netdev.map("flow_stats"));
+    counterReader = new MapReader(netdev.map("counters"));
+    if (options.bpfStats()) {
+      setStatsEnabled(true);
+    } else {
+      probeStatsSupport();
+    }
+    ClsactLedger ledger = new ClsactLedger(options.ledgerFile());
+    TcSweeper.Result swept = TcSweeper.sweep(TC_PROGRAMS, ledger);
+    if (swept.filtersRemoved() > 0 || swept.qdiscsRemoved() > 0) {
+      LOG.log(Level.INFO, "swept " + swept.filtersRemoved() + " filter(s) and " + swept.qdiscsRemoved()
+          + " qdisc(s) left by an earlier run");
+    }
+    InterfaceSelector selector = InterfaceSelector.of(options.include(), options.exclude(), options.withDefaults());
+    tracker = new InterfaceTracker(selector, netdev.program("tc_ingress"), netdev.program("tc_egress"),
+        options.tcMode(), ledger, features);
+    monitor = LinkMonitor.start(tracker);
+    tracker.setMonitor(monitor);
+    tracker.reconcile();
+  }
+
+  private void probeStatsSupport() {
+    try (BpfStats s = BpfStats.enable()) {
+      features.bpfStats = true;
+    } catch (BpfException e) {
+      features.bpfStats = false;
+      features.degraded.put("bpf_stats", e.getMessage());
+    }
+  }
+
+  /** Turns BPF run-time statistics on or off (see {@link BpfStats}). */
+  public synchronized void setStatsEnabled(boolean on) throws BpfException {
+    if (on && stats == null) {
+      stats = BpfStats.enable();
+      features.bpfStats = true;
+    } else if (!on && stats != null) {
+      stats.close();
+      stats = null;
+    }
+  }
+
+  /** What the kernel offered and what is degraded, as it stands now. */
+  public synchronized Features features() {
+    features.batchOps = flowReader == null || flowReader.usesBatch();
+    if (!features.batchOps) {
+      features.degraded.put("batch_ops", "BPF_MAP_LOOKUP_BATCH refused; reading maps key by key");
+    }
+    return features.build();
+  }
+
+  /** Interfaces our tc programs are attached to now. */
+  public List<InterfaceTracker.Attached> attachedInterfaces() {
+    return tracker.attached();
+  }
+
+  /** Interfaces that are selected but could not be attached, with the error. */
+  public Map<Integer, String> attachFailures() {
+    return tracker.failures();
+  }
+
+  /** Kernel statistics of each loaded program (run counts and times are non-zero only with stats on). */
+  public synchronized Map<String, ProgramInfo> programInfo() throws BpfException {
+    Map<String, ProgramInfo> out = new LinkedHashMap<>();
+    for (BpfObject o : new BpfObject[] {softirq, netdev}) {
+      for (BpfProgram p : o.programs().values()) {
+        try {
+          out.put(p.name(), p.info());
+        } catch (IllegalStateException notLoaded) {
+          // the unused tracepoint flavour
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Reads every map now. Never resets a counter; one batched call per map and batch. */
+  public synchronized ProbeSnapshot snapshot() throws BpfException {
+    if (closed) {
+      throw new IllegalStateException("probe is closed");
+    }
+    long now = System.nanoTime();
+    int cpus = PossibleCpus.count();
+
+    SoftirqStats[][] soft = new SoftirqStats[cpus][SoftirqStats.VECTORS];
+    softirqReader.read((k, ko, v, vo, stride, n) -> {
+      int vector = k.getInt(ko);
+      if (vector >= 0 && vector < SoftirqStats.VECTORS) {
+        for (int c = 0; c < n; c++) {
+          soft[c][vector] = SoftirqStats.decode(v, vo + c * stride);
+        }
+      }
+    });
+
+    List<Map<String, NapiStats>> napi = new ArrayList<>(cpus);
+    for (int c = 0; c < cpus; c++) {
+      napi.add(new HashMap<>());
+    }
+    napiReader.read((k, ko, v, vo, stride, n) -> {
+      String dev = NapiKey.decode(k, ko);
+      for (int c = 0; c < n; c++) {
+        NapiStats s = NapiStats.decode(v, vo + c * stride);
+        if (s.polls() != 0 || s.timeNs() != 0) {
+          napi.get(c).put(dev, s);
+        }
+      }
+    });
+
+    Map<IfaceKey, IfaceStats> ifaces = new HashMap<>();
+    ifaceReader.read((k, ko, v, vo, stride, n) -> ifaces.put(IfaceKey.decode(k, ko), IfaceStats.sum(v, vo, stride, n)));
+
+    Map<FlowKey, FlowStats> flows = new HashMap<>();
+    flowReader.read((k, ko, v, vo, stride, n) -> flows.put(FlowKey.decode(k, ko), FlowStats.sum(v, vo, stride, n)));
+
+    // Each object has its own counters map with the same enum; the totals are their sum.
+    Map<Counter, Long> counters = new EnumMap<>(Counter.class);
+    MapReader.Visitor addCounter = (k, ko, v, vo, stride, n) -> {
+      Counter c = Counter.of(k.getInt(ko));
+      if (c != null) {
+        long sum = 0;
+        for (int i = 0; i < n; i++) {
+          sum += v.getLong(vo + i * stride);
+        }
+        counters.merge(c, sum, Long::sum);
+      }
+    };
+    counterReader.read(addCounter);
+    softirqCounterReader.read(addCounter);
+
+    Map<Integer, String> names = new HashMap<>();
+    monitor.links().forEach((idx, link) -> names.put(idx, link.name()));
+    return new ProbeSnapshot(now, soft, napi, ifaces, flows, counters, options.flowEntries(), names);
+  }
+
+  private void closeLinks() {
+    for (BpfLink l : links) {
+      l.close();
+    }
+    links.clear();
+  }
+
+  /** Detaches everything and unloads. Idempotent. */
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    if (monitor != null) {
+      monitor.close();
+    }
+    if (tracker != null) {
+      tracker.close();
+    }
+    closeLinks();
+    for (MapReader r : new MapReader[] {softirqReader, napiReader, softirqCounterReader, ifaceReader, flowReader, counterReader}) {
+      if (r != null) {
+        r.close();
+      }
+    }
+    if (stats != null) {
+      stats.close();
+    }
+    if (softirq != null) {
+      softirq.close();
+    }
+    if (netdev != null) {
+      netdev.close();
+    }
+  }
+}

@@ -1,0 +1,66 @@
+package io.vifscope.probe;
+
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * How the probe starts.
+ *
+ * @param include interface name globs to watch, on top of the defaults when {@code defaults} is true
+ * @param exclude interface name globs never to watch (wins over include)
+ * @param withDefaults also watch what {@link InterfaceSelector#defaults()} selects (vifs, taps, guest bridge ports, NICs)
+ * @param flowEntries size of the flow map (LRU); 65,536 by default
+ * @param tcMode how tc programs are hooked in
+ * @param bpfStats turn on BPF run-time statistics so the probe can report its own ns per run
+ * @param ledgerFile where clsact qdiscs we create are recorded for the crash sweep
+ */
+public record ProbeOptions(
+    List<String> include, List<String> exclude, boolean withDefaults, int flowEntries, TcMode tcMode, boolean bpfStats,
+    Path ledgerFile) {
+
+  public static final int DEFAULT_FLOW_ENTRIES = 65_536;
+
+  /** tc hook choice. */
+  public enum TcMode {
+    /** tcx links where the kernel has them, clsact filters otherwise. */
+    AUTO,
+    /** tcx links only. */
+    TCX,
+    /** clsact filters even where tcx exists (the path for old kernels, forced here to test it). */
+    CLSACT
+  }
+
+  public ProbeOptions {
+    include = List.copyOf(include);
+    exclude = List.copyOf(exclude);
+    if (flowEntries < 1) {
+      throw new IllegalArgumentException("flowEntries must be positive: " + flowEntries);
+    }
+  }
+
+  /** The defaults: watch what a Xen/KVM host operator expects, 65,536 flows, tcx when available. */
+  public static ProbeOptions defaults() {
+    return new ProbeOptions(List.of(), List.of(), true, DEFAULT_FLOW_ENTRIES, TcMode.AUTO, false, ClsactLedger.DEFAULT_FILE);
+  }
+
+  /** Watch only interfaces matching {@code include} (no defaults): what tests and the lab use. */
+  public static ProbeOptions only(List<String> include) {
+    return new ProbeOptions(include, List.of(), false, DEFAULT_FLOW_ENTRIES, TcMode.AUTO, false, ClsactLedger.DEFAULT_FILE);
+  }
+
+  public ProbeOptions withFlowEntries(int n) {
+    return new ProbeOptions(include, exclude, withDefaults, n, tcMode, bpfStats, ledgerFile);
+  }
+
+  public ProbeOptions withTcMode(TcMode mode) {
+    return new ProbeOptions(include, exclude, withDefaults, flowEntries, mode, bpfStats, ledgerFile);
+  }
+
+  public ProbeOptions withBpfStats(boolean on) {
+    return new ProbeOptions(include, exclude, withDefaults, flowEntries, tcMode, on, ledgerFile);
+  }
+
+  public ProbeOptions withExclude(List<String> globs) {
+    return new ProbeOptions(include, globs, withDefaults, flowEntries, tcMode, bpfStats, ledgerFile);
+  }
+}
