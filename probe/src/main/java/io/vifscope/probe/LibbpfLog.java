@@ -32,6 +32,16 @@ final class LibbpfLog {
     CAPTURE.set(new StringBuilder());
   }
 
+  /** Runs a native call whose libbpf messages are expected and only worth DEBUG. */
+  static int quietly(java.util.function.IntSupplier call) {
+    beginCapture();
+    try {
+      return call.getAsInt();
+    } finally {
+      endCapture();
+    }
+  }
+
   static String endCapture() {
     StringBuilder sb = CAPTURE.get();
     CAPTURE.remove();
@@ -50,8 +60,10 @@ final class LibbpfLog {
       if (capture != null && level <= LibBpf.LIBBPF_INFO) {
         capture.append(msg);
       }
+      // While a caller captures, what libbpf says belongs to that call: it travels with the exception if
+      // the call fails, and is expected noise otherwise (e.g. a tc query on an interface without clsact).
       Level lvl = switch (level) {
-        case LibBpf.LIBBPF_WARN -> Level.WARNING;
+        case LibBpf.LIBBPF_WARN -> capture != null ? Level.DEBUG : Level.WARNING;
         case LibBpf.LIBBPF_INFO -> Level.DEBUG;
         default -> Level.TRACE;
       };

@@ -163,7 +163,8 @@ public final class Probe implements AutoCloseable {
   }
 
   private void probeStatsSupport() {
-    try (BpfStats s = BpfStats.enable()) {
+    try {
+      BpfStats.enable().close();
       features.bpfStats = true;
     } catch (BpfException e) {
       features.bpfStats = false;

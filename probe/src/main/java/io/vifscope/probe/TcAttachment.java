@@ -81,7 +81,7 @@ public final class TcAttachment implements AutoCloseable {
 
   private void attachClsact(BpfProgram ingress, BpfProgram egress) throws BpfException {
     try (Memory hook = hook(ifindex, LibBpf.BPF_TC_INGRESS | LibBpf.BPF_TC_EGRESS)) {
-      int rc = LibBpf.bpf_tc_hook_create(hook);
+      int rc = LibbpfLog.quietly(() -> LibBpf.bpf_tc_hook_create(hook));
       if (rc == 0) {
         createdQdisc = true;
         if (ledger != null) {
@@ -99,8 +99,12 @@ public final class TcAttachment implements AutoCloseable {
 
   private void attachFilter(BpfProgram prog, int point, String pointName) throws BpfException {
     try (Memory hook = hook(ifindex, point); Memory opts = opts(prog.fd())) {
+      LibbpfLog.beginCapture();
       int rc = LibBpf.bpf_tc_attach(hook, opts);
-      BpfException.check(rc, "bpf_tc_attach(" + prog.name() + ", ifindex=" + ifindex + " " + ifname + " " + pointName + ")");
+      String messages = LibbpfLog.endCapture();
+      if (rc < 0) {
+        throw BpfException.withLog("bpf_tc_attach(" + prog.name() + ", ifindex=" + ifindex + " " + ifname + " " + pointName + ")", -rc, messages);
+      }
     }
   }
 
@@ -162,7 +166,7 @@ public final class TcAttachment implements AutoCloseable {
       detach(LibBpf.BPF_TC_EGRESS, attachedEgress);
       if (createdQdisc) {
         try (Memory hook = hook(ifindex, LibBpf.BPF_TC_INGRESS | LibBpf.BPF_TC_EGRESS)) {
-          int rc = LibBpf.bpf_tc_hook_destroy(hook);
+          int rc = LibbpfLog.quietly(() -> LibBpf.bpf_tc_hook_destroy(hook));
           if ((rc == 0 || -rc == ENOENT || -rc == ENODEV) && ledger != null) {
             ledger.forget(ifindex, ifname);
           }
@@ -176,7 +180,7 @@ public final class TcAttachment implements AutoCloseable {
       return;
     }
     try (Memory hook = hook(ifindex, point); Memory opts = opts(0)) {
-      LibBpf.bpf_tc_detach(hook, opts);
+      LibbpfLog.quietly(() -> LibBpf.bpf_tc_detach(hook, opts));
     }
   }
 

@@ -76,7 +76,7 @@ public final class TcSweeper {
         continue; // someone else uses it now; leave it and keep the ledger entry
       }
       try (Memory hook = TcAttachment.hook(e.ifindex(), LibBpf.BPF_TC_INGRESS | LibBpf.BPF_TC_EGRESS)) {
-        int rc = LibBpf.bpf_tc_hook_destroy(hook);
+        int rc = LibbpfLog.quietly(() -> LibBpf.bpf_tc_hook_destroy(hook));
         if (rc == 0) {
           qdiscs++;
           LOG.log(Level.INFO, "removed the clsact qdisc an earlier run created on " + e.ifname());
@@ -90,7 +90,7 @@ public final class TcSweeper {
   /** The prog id at our handle and priority on one hook, or 0 when the slot is empty. */
   static int queryOurSlot(int ifindex, int point) {
     try (Memory hook = TcAttachment.hook(ifindex, point); Memory opts = TcAttachment.opts(0)) {
-      int rc = LibBpf.bpf_tc_query(hook, opts);
+      int rc = LibbpfLog.quietly(() -> LibBpf.bpf_tc_query(hook, opts));
       return rc == 0 ? opts.getInt(16) : 0;
     }
   }

@@ -112,6 +112,50 @@ class LabFloodIT {
     }
   }
 
+  /** Packets per outer VLAN id of the UDP/514 flows received on the physical end during a run. */
+  private static Map<Integer, Long> receivedByVlan(Run r, int family) throws IOException {
+    int phys = Lab.ifindex(Lab.PHYS);
+    Map<Integer, Long> byVlan = new HashMap<>();
+    r.after.flows().forEach((k, v) -> {
+      if (k.ifindex() == phys && k.direction() == Direction.INGRESS && k.family() == family && k.dport() == 514) {
+        long before = r.before.flows().getOrDefault(k, new FlowStats(0, 0)).packets();
+        byVlan.merge(k.vlan(), v.packets() - before, Long::sum);
+      }
+    });
+    byVlan.values().removeIf(n -> n == 0);
+    return byVlan;
+  }
+
+  @Test
+  void vlanTagsMovedIntoMetadataAndQinQAreKeyedByTheOuterTag() throws Exception {
+    // The receive path strips the 802.1Q tag into skb metadata before tc ingress sees the frame.
+    Run tagged = flood("vlan", "--vlan", "503", "--seconds", "1", "--rate", "50000");
+    long lost = tagged.sysAfter.upstreamTxDropped() - tagged.sysBefore.upstreamTxDropped();
+    long sent = tagged.truth.get("packets").getAsLong();
+    Map<Integer, Long> byVlan = receivedByVlan(tagged, 4);
+    assertEquals(1, byVlan.size(), "one VLAN: " + byVlan);
+    long got = byVlan.getOrDefault(503, 0L);
+    assertTrue(got <= sent && got >= sent - lost, "VLAN 503: " + got + " of " + sent + " (" + lost + " lost)");
+
+    Run qinq = flood("vlan", "--qinq", "--outer", "1000", "--vlan", "503", "--seconds", "1", "--rate", "50000");
+    lost = qinq.sysAfter.upstreamTxDropped() - qinq.sysBefore.upstreamTxDropped();
+    sent = qinq.truth.get("packets").getAsLong();
+    byVlan = receivedByVlan(qinq, 4);
+    assertEquals(1, byVlan.size(), "one outer VLAN: " + byVlan);
+    got = byVlan.getOrDefault(1000, 0L);
+    assertTrue(got <= sent && got >= sent - lost, "outer VLAN 1000: " + got + " of " + sent + " (" + lost + " lost)");
+  }
+
+  @Test
+  void ipv6FloodIsCountedPerFlow() throws Exception {
+    Run r = flood("ipv6", "--seconds", "1", "--rate", "50000");
+    long lost = r.sysAfter.upstreamTxDropped() - r.sysBefore.upstreamTxDropped();
+    long sent = r.truth.get("packets").getAsLong();
+    long got = receivedByVlan(r, 6).getOrDefault(0, 0L);
+    assertTrue(sent > 10_000, "the generator sent " + sent);
+    assertTrue(got <= sent && got >= sent - lost, "IPv6 UDP/514: " + got + " of " + sent + " (" + lost + " lost)");
+  }
+
   @Test
   void napiTimeIsChargedToTheDeviceThatReceivedTheFlood() throws Exception {
     Run r = flood("incident", "--seconds", "2", "--rate", "60000");
