@@ -78,8 +78,9 @@ final class InterfaceTracker implements LinkMonitor.Listener {
       return;
     }
     Map<Integer, LinkInfo> links = monitor.links();
+    java.util.Set<Integer> wanted = selector.selected(links);
     for (LinkInfo link : links.values()) {
-      boolean want = selector.selects(link, links);
+      boolean want = wanted.contains(link.ifindex());
       TcAttachment a = attached.get(link.ifindex());
       if (want && a == null) {
         attach(link);

@@ -38,7 +38,7 @@ public final class MapReader implements AutoCloseable {
   private final ByteBuffer keyView;
   private final ByteBuffer valueView;
   private final int[] count = new int[1];
-  private boolean batchSupported = true;
+  private boolean batchSupported;
   private boolean closed;
 
   /** A reader for {@code map} with the default batch size. */
@@ -47,6 +47,12 @@ public final class MapReader implements AutoCloseable {
   }
 
   public MapReader(BpfMap map, int batchEntries) {
+    this(map, batchEntries, true);
+  }
+
+  /** {@code useBatch} false forces key iteration, the path for kernels without batch ops (tests use it). */
+  MapReader(BpfMap map, int batchEntries, boolean useBatch) {
+    this.batchSupported = useBatch;
     this.map = map;
     this.keySize = map.keySize();
     boolean perCpu = map.isPerCpu();

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vifscope.probe.testing.Lab;
 import io.vifscope.probe.testing.ProbeMain;
+import io.vifscope.probe.testing.Sh;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -81,7 +82,7 @@ class CrashSafetyIT {
       });
       flood.start();
       Thread.sleep(1000);
-      Lab.Sh.run(10, List.of("kill", "-KILL", Long.toString(child.pid())));
+      Sh.run("kill", "-KILL", Long.toString(child.pid()));
       assertTrue(child.waitFor(10, TimeUnit.SECONDS), "child did not die");
       flood.join();
     } finally {
@@ -135,6 +136,6 @@ class CrashSafetyIT {
   }
 
   private static String sh(String... argv) throws IOException {
-    return Lab.Sh.run(30, List.of(argv));
+    return Sh.run(argv);
   }
 }

@@ -6,9 +6,9 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The simulated dom0 (lab/dom0) from Java tests: {@link #up()} builds it, {@link #close()} tears it down
@@ -75,7 +75,7 @@ public final class Lab implements AutoCloseable {
     List<String> argv = new ArrayList<>();
     argv.add(dom0.toString());
     argv.addAll(List.of(args));
-    return Sh.run(timeoutSeconds, argv);
+    return run(timeoutSeconds, argv);
   }
 
   /** A counter from /sys/class/net/IF/statistics (rx_packets, tx_bytes, ...). */
@@ -94,42 +94,14 @@ public final class Lab implements AutoCloseable {
       return;
     }
     closed = true;
-    Sh.run(120, List.of(dom0.toString(), "down"));
+    run(120, List.of(dom0.toString(), "down"));
   }
 
-  /** Minimal command runner with a timeout; argument vectors only, never a shell. */
-  public static final class Sh {
-    private Sh() {}
-
-    public static String run(int timeoutSeconds, List<String> argv) throws IOException {
-      Process p = new ProcessBuilder(argv).redirectErrorStream(false).start();
-      try {
-        byte[][] out = new byte[2][];
-        Thread err = new Thread(() -> {
-          try {
-            out[1] = p.getErrorStream().readAllBytes();
-          } catch (IOException e) {
-            out[1] = new byte[0];
-          }
-        });
-        err.start();
-        out[0] = p.getInputStream().readAllBytes();
-        if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-          p.destroyForcibly();
-          throw new IOException(String.join(" ", argv) + ": timed out after " + timeoutSeconds + " s");
-        }
-        err.join();
-        String stdout = new String(out[0], StandardCharsets.UTF_8);
-        if (p.exitValue() != 0) {
-          throw new IOException(String.join(" ", argv) + ": exit " + p.exitValue() + "\n"
-              + new String(out[1], StandardCharsets.UTF_8) + stdout);
-        }
-        return stdout;
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        p.destroyForcibly();
-        throw new IOException("interrupted: " + String.join(" ", argv), e);
-      }
+  private static String run(int timeoutSeconds, List<String> argv) throws IOException {
+    Sh.Result r = Sh.tryRun(Duration.ofSeconds(timeoutSeconds), argv.toArray(String[]::new));
+    if (!r.ok()) {
+      throw new IOException(r.describe());
     }
+    return r.stdout();
   }
 }

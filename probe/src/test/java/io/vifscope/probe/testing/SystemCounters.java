@@ -26,7 +26,7 @@ public final class SystemCounters {
         c.values.put(ifname + "/" + s, Lab.stat(ifname, s));
       }
     }
-    String out = Lab.Sh.run(10, List.of("ip", "netns", "exec", "vsl-up", "cat", "/sys/class/net/eth0/statistics/tx_dropped"));
+    String out = Sh.run("ip", "netns", "exec", "vsl-up", "cat", "/sys/class/net/eth0/statistics/tx_dropped");
     c.upstreamTxDropped = Long.parseLong(out.strip());
     return c;
   }
