@@ -59,6 +59,7 @@ class ProbePathsIT {
         long runs = after.get(prog).runCount() - before.get(prog).runCount();
         long ns = after.get(prog).runTimeNs() - before.get(prog).runTimeNs();
         assertTrue(runs > 0 && ns > 0, prog + ": " + runs + " runs, " + ns + " ns with statistics on");
+        System.out.printf("cost %s: %.0f ns per run over %d runs%n", prog, (double) ns / runs, runs);
       }
       // Each frame of the flood passes tc ingress on the physical end and tc egress on the vif.
       long ingressRuns = after.get("tc_ingress").runCount() - before.get("tc_ingress").runCount();
