@@ -8,12 +8,14 @@
 #define VIFSCOPE_COMPAT_H
 
 #ifdef VS_BCC
-/* BCC includes its own helper declarations and linux/bpf.h; maps are BPF_TABLE, accessed as methods. */
+/*
+ * BCC includes its own helper declarations and linux/bpf.h; maps are BPF_TABLE, accessed as methods.
+ * BCC's rewriter refuses map methods inside macro expansions, so each .bpf.c spells out its small
+ * accessors (lookup/insert per map) under #ifdef VS_BCC instead of a macro here.
+ */
 #define VS_SEC(name)
 #define VS_MAP(name, type, bcc_type, key_t, value_t, entries) \
 	BPF_TABLE(bcc_type, key_t, value_t, name, entries)
-#define VS_LOOKUP(map, key) map.lookup(key)
-#define VS_INSERT(map, key, value) map.insert(key, value)
 #define VS_LICENSE
 #else
 #include <linux/types.h>
@@ -27,8 +29,6 @@
 		__type(key, key_t);					\
 		__type(value, value_t);					\
 	} name SEC(".maps")
-#define VS_LOOKUP(map, key) bpf_map_lookup_elem(&(map), key)
-#define VS_INSERT(map, key, value) bpf_map_update_elem(&(map), key, value, BPF_NOEXIST)
 /* GPL-compatible: bpf_probe_read_kernel_str and friends are GPL-only helpers. */
 #define VS_LICENSE char LICENSE[] SEC("license") = "Dual BSD/GPL"
 #endif

@@ -72,9 +72,55 @@ struct vs_ipv6_hdr {
 enum vs_counter vs_btf_counter __attribute__((unused));
 enum vs_direction vs_btf_direction __attribute__((unused));
 
+/* Map accessors, written out for BCC (see compat.h). */
+static __always_inline __u64 *counters_lookup(__u32 *key)
+{
+#ifdef VS_BCC
+	return counters.lookup(key);
+#else
+	return bpf_map_lookup_elem(&counters, key);
+#endif
+}
+
+static __always_inline struct vs_iface_stats *iface_stats_lookup(struct vs_iface_key *key)
+{
+#ifdef VS_BCC
+	return iface_stats.lookup(key);
+#else
+	return bpf_map_lookup_elem(&iface_stats, key);
+#endif
+}
+
+static __always_inline long iface_stats_insert(struct vs_iface_key *key, struct vs_iface_stats *value)
+{
+#ifdef VS_BCC
+	return iface_stats.insert(key, value);
+#else
+	return bpf_map_update_elem(&iface_stats, key, value, BPF_NOEXIST);
+#endif
+}
+
+static __always_inline struct vs_flow_stats *flow_stats_lookup(struct vs_flow_key *key)
+{
+#ifdef VS_BCC
+	return flow_stats.lookup(key);
+#else
+	return bpf_map_lookup_elem(&flow_stats, key);
+#endif
+}
+
+static __always_inline long flow_stats_insert(struct vs_flow_key *key, struct vs_flow_stats *value)
+{
+#ifdef VS_BCC
+	return flow_stats.insert(key, value);
+#else
+	return bpf_map_update_elem(&flow_stats, key, value, BPF_NOEXIST);
+#endif
+}
+
 static __always_inline void count(__u32 which)
 {
-	__u64 *c = VS_LOOKUP(counters, &which);
+	__u64 *c = counters_lookup(&which);
 
 	if (c)
 		*c += 1;
@@ -88,7 +134,7 @@ static __always_inline void count_iface(struct __sk_buff *skb, __u8 dir, __u64 u
 	__builtin_memset(&key, 0, sizeof(key));
 	key.ifindex = skb->ifindex;
 	key.direction = dir;
-	s = VS_LOOKUP(iface_stats, &key);
+	s = iface_stats_lookup(&key);
 	if (s) {
 		s->packets += 1;
 		s->bytes += skb->len;
@@ -96,10 +142,10 @@ static __always_inline void count_iface(struct __sk_buff *skb, __u8 dir, __u64 u
 		return;
 	}
 	struct vs_iface_stats init = { .packets = 1, .bytes = skb->len, .unparsed = unparsed };
-	long err = VS_INSERT(iface_stats, &key, &init);
+	long err = iface_stats_insert(&key, &init);
 	if (err == -VS_EEXIST) {
 		/* Another CPU created it first; this CPU's slot starts at zero. */
-		s = VS_LOOKUP(iface_stats, &key);
+		s = iface_stats_lookup(&key);
 		if (s) {
 			s->packets += 1;
 			s->bytes += skb->len;
@@ -112,7 +158,7 @@ static __always_inline void count_iface(struct __sk_buff *skb, __u8 dir, __u64 u
 
 static __always_inline void count_flow(struct __sk_buff *skb, struct vs_flow_key *key)
 {
-	struct vs_flow_stats *s = VS_LOOKUP(flow_stats, key);
+	struct vs_flow_stats *s = flow_stats_lookup(key);
 
 	if (s) {
 		s->packets += 1;
@@ -120,11 +166,11 @@ static __always_inline void count_flow(struct __sk_buff *skb, struct vs_flow_key
 		return;
 	}
 	struct vs_flow_stats init = { .packets = 1, .bytes = skb->len };
-	long err = VS_INSERT(flow_stats, key, &init);
+	long err = flow_stats_insert(key, &init);
 	if (!err) {
 		count(VS_FLOW_INSERTS);
 	} else if (err == -VS_EEXIST) {
-		s = VS_LOOKUP(flow_stats, key);
+		s = flow_stats_lookup(key);
 		if (s) {
 			s->packets += 1;
 			s->bytes += skb->len;

@@ -37,9 +37,55 @@ struct vs_napi_poll_args {
 	__s32 budget;
 };
 
+/* Map accessors, written out for BCC (see compat.h). */
+static __always_inline __u64 *counters_lookup(__u32 *key)
+{
+#ifdef VS_BCC
+	return counters.lookup(key);
+#else
+	return bpf_map_lookup_elem(&counters, key);
+#endif
+}
+
+static __always_inline struct vs_cpu_state *cpu_state_lookup(__u32 *key)
+{
+#ifdef VS_BCC
+	return cpu_state.lookup(key);
+#else
+	return bpf_map_lookup_elem(&cpu_state, key);
+#endif
+}
+
+static __always_inline struct vs_softirq_stats *softirq_time_lookup(__u32 *key)
+{
+#ifdef VS_BCC
+	return softirq_time.lookup(key);
+#else
+	return bpf_map_lookup_elem(&softirq_time, key);
+#endif
+}
+
+static __always_inline struct vs_napi_stats *napi_time_lookup(struct vs_napi_key *key)
+{
+#ifdef VS_BCC
+	return napi_time.lookup(key);
+#else
+	return bpf_map_lookup_elem(&napi_time, key);
+#endif
+}
+
+static __always_inline long napi_time_insert(struct vs_napi_key *key, struct vs_napi_stats *value)
+{
+#ifdef VS_BCC
+	return napi_time.insert(key, value);
+#else
+	return bpf_map_update_elem(&napi_time, key, value, BPF_NOEXIST);
+#endif
+}
+
 static __always_inline void count(__u32 which)
 {
-	__u64 *c = VS_LOOKUP(counters, &which);
+	__u64 *c = counters_lookup(&which);
 
 	if (c)
 		*c += 1;
@@ -63,18 +109,18 @@ static __always_inline __u8 in_ksoftirqd(void)
 static __always_inline void charge_napi(struct vs_napi_key *key, __u64 ns, __u64 polls, __u64 work,
 					__u64 exhausted, __u64 outside)
 {
-	struct vs_napi_stats *s = VS_LOOKUP(napi_time, key);
+	struct vs_napi_stats *s = napi_time_lookup(key);
 
 	if (!s) {
 		struct vs_napi_stats init;
 
 		__builtin_memset(&init, 0, sizeof(init));
-		long err = VS_INSERT(napi_time, key, &init);
+		long err = napi_time_insert(key, &init);
 		if (err && err != -VS_EEXIST) {
 			count(err == -VS_E2BIG ? VS_ERR_NAPI_UPDATE_E2BIG : VS_ERR_NAPI_UPDATE_OTHER);
 			return;
 		}
-		s = VS_LOOKUP(napi_time, key);
+		s = napi_time_lookup(key);
 		if (!s)
 			return;
 	}
@@ -88,7 +134,7 @@ static __always_inline void charge_napi(struct vs_napi_key *key, __u64 ns, __u64
 static __always_inline int on_entry(__u32 vec)
 {
 	__u32 zero = 0;
-	struct vs_cpu_state *st = VS_LOOKUP(cpu_state, &zero);
+	struct vs_cpu_state *st = cpu_state_lookup(&zero);
 
 	if (!st || vec >= VS_NR_SOFTIRQS)
 		return 0;
@@ -104,7 +150,7 @@ static __always_inline int on_entry(__u32 vec)
 static __always_inline int on_exit(__u32 vec)
 {
 	__u32 zero = 0;
-	struct vs_cpu_state *st = VS_LOOKUP(cpu_state, &zero);
+	struct vs_cpu_state *st = cpu_state_lookup(&zero);
 
 	/* No matching entry: we were attached in the middle of this run. */
 	if (!st || !st->active || st->vec != vec || vec >= VS_NR_SOFTIRQS)
@@ -112,7 +158,7 @@ static __always_inline int on_exit(__u32 vec)
 	st->active = 0;
 	__u64 now = bpf_ktime_get_ns();
 	__u32 v = vec;
-	struct vs_softirq_stats *s = VS_LOOKUP(softirq_time, &v);
+	struct vs_softirq_stats *s = softirq_time_lookup(&v);
 	if (s) {
 		__u64 d = now - st->entry_ns;
 
@@ -175,7 +221,7 @@ int napi_poll(struct vs_napi_poll_args *ctx)
 	__u64 work = ctx->work > 0 ? ctx->work : 0;
 	__u64 exhausted = ctx->budget > 0 && ctx->work >= ctx->budget;
 
-	struct vs_cpu_state *st = VS_LOOKUP(cpu_state, &zero);
+	struct vs_cpu_state *st = cpu_state_lookup(&zero);
 	if (st && st->active && st->vec == VS_SOFTIRQ_NET_RX) {
 		__u64 now = bpf_ktime_get_ns();
 
