@@ -72,7 +72,10 @@ struct vs_ipv6_hdr {
 enum vs_counter vs_btf_counter __attribute__((unused));
 enum vs_direction vs_btf_direction __attribute__((unused));
 
-/* Map accessors, written out for BCC (see compat.h). */
+/*
+ * Map accessors, written out for BCC (see compat.h). They cannot move into a shared header either: BCC
+ * rewrites map methods in the main source file only.
+ */
 static __always_inline __u64 *counters_lookup(__u32 *key)
 {
 #ifdef VS_BCC

@@ -37,7 +37,10 @@ struct vs_napi_poll_args {
 	__s32 budget;
 };
 
-/* Map accessors, written out for BCC (see compat.h). */
+/*
+ * Map accessors, written out for BCC (see compat.h). They cannot move into a shared header either: BCC
+ * rewrites map methods in the main source file only.
+ */
 static __always_inline __u64 *counters_lookup(__u32 *key)
 {
 #ifdef VS_BCC
