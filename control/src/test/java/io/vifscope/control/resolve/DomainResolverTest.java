@@ -181,4 +181,27 @@ class DomainResolverTest {
     String name = r.resolve(guest("vif66.0")).nic().domain().name();
     assertEquals("evil\\x1b[31mred\\x0anewline", name);
   }
+
+  @Test
+  void autoRefreshRunsPeriodicallyAndOnRequest() throws Exception {
+    java.util.concurrent.atomic.AtomicInteger reads = new java.util.concurrent.atomic.AtomicInteger();
+    FakeSource counting = new FakeSource("xl", () -> {
+      reads.incrementAndGet();
+      return snap();
+    });
+    try (DomainResolver r = new DomainResolver(List.of(counting), Duration.ofSeconds(1))) {
+      r.startAutoRefresh(Duration.ofHours(1));
+      long deadline = System.nanoTime() + 2_000_000_000L;
+      while (reads.get() < 1 && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+      assertEquals(1, reads.get(), "the first refresh runs at once");
+      r.requestRefresh(); // an interface appeared
+      deadline = System.nanoTime() + 2_000_000_000L;
+      while (reads.get() < 2 && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+      assertEquals(2, reads.get(), "a requested refresh runs soon, long before the period");
+    }
+  }
 }
