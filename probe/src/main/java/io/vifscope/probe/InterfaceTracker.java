@@ -19,9 +19,6 @@ final class InterfaceTracker implements LinkMonitor.Listener {
   private static final int EOPNOTSUPP = 95;
   private static final int ENOTSUPP = 524;
 
-  /** An interface with our programs on it. */
-  record Attached(int ifindex, String name, TcAttachment.Mode mode) {}
-
   private final InterfaceSelector selector;
   private final BpfProgram ingress;
   private final BpfProgram egress;
@@ -123,10 +120,10 @@ final class InterfaceTracker implements LinkMonitor.Listener {
     }
   }
 
-  synchronized List<Attached> attached() {
-    List<Attached> out = new ArrayList<>();
+  synchronized List<AttachedInterface> attached() {
+    List<AttachedInterface> out = new ArrayList<>();
     for (TcAttachment a : attached.values()) {
-      out.add(new Attached(a.ifindex(), a.ifname(), a.mode()));
+      out.add(new AttachedInterface(a.ifindex(), a.ifname(), a.mode()));
     }
     return out;
   }

@@ -193,8 +193,13 @@ public final class Probe implements AutoCloseable {
   }
 
   /** Interfaces our tc programs are attached to now. */
-  public List<InterfaceTracker.Attached> attachedInterfaces() {
+  public List<AttachedInterface> attachedInterfaces() {
     return tracker.attached();
+  }
+
+  /** Every link of this network namespace as netlink reported it last (kernel facts, no domains). */
+  public Map<Integer, LinkInfo> links() {
+    return monitor.links();
   }
 
   /** Interfaces that are selected but could not be attached, with the error. */
