@@ -7,9 +7,12 @@
 #ifndef VIFSCOPE_H
 #define VIFSCOPE_H
 
+#include <linux/types.h>	/* __u8 .. __u64 (UAPI) */
+
 #define VS_IFNAMSIZ 16
 #define VS_NR_SOFTIRQS 10	/* NR_SOFTIRQS, unchanged since 2.6.x; /proc/softirqs order */
 #define VS_SOFTIRQ_NET_RX 3
+#define VS_FLOW_ENTRIES_DEFAULT 65536	/* flow_stats size unless user space sets max_entries before load */
 
 /* Which tc hook saw the packet. */
 enum vs_direction {
@@ -25,7 +28,10 @@ struct vs_softirq_stats {
 	__u64 ksoftirqd_time_ns;	/* part of time_ns spent in a ksoftirqd thread */
 };
 
-/* Map napi_time: per-CPU hash keyed by polled device; the all-zero name is NET_RX time outside polls. */
+/*
+ * Map napi_time: per-CPU hash keyed by polled device, named as napi:napi_poll prints it ("(no_device)" is
+ * the per-CPU backlog: RPS, netif_rx, veth without GRO). The all-zero name is NET_RX time outside polls.
+ */
 struct vs_napi_key {
 	char dev_name[VS_IFNAMSIZ];
 };
@@ -38,7 +44,7 @@ struct vs_napi_stats {
 	__u64 polls_outside_softirq;	/* threaded NAPI, busy polling: counted, no time */
 };
 
-/* Map iface_stats: per-CPU hash, one entry per interface x direction. */
+/* Map iface_stats: per-CPU hash, one entry per interface x direction. A GSO/GRO skb is one packet. */
 struct vs_iface_key {
 	__u32 ifindex;
 	__u8 direction;			/* enum vs_direction */
@@ -47,11 +53,13 @@ struct vs_iface_key {
 
 struct vs_iface_stats {
 	__u64 packets;
-	__u64 bytes;			/* skb->len: the frame without FCS */
+	__u64 bytes;			/* skb->len: the frame from its Ethernet header, without FCS and
+					 * without a VLAN tag held in skb metadata */
 	__u64 unparsed;			/* packets not classified into a flow (reason in counters) */
 };
 
-#define VS_FLOW_F_FRAGMENT 0x1		/* an IP fragment; ports only from the first one */
+#define VS_FLOW_F_FRAGMENT 0x1		/* an IP fragment, first or later (an IPv6 atomic fragment is not);
+					 * ports only from the first one, 0 in later ones */
 
 /* Map flow_stats: per-CPU LRU hash, one entry per interface x direction x flow. */
 struct vs_flow_key {
@@ -80,23 +88,32 @@ struct vs_flow_stats {
 enum vs_counter {
 	VS_UNPARSED_TRUNCATED_ETH = 0,	/* shorter than an Ethernet header */
 	VS_UNPARSED_TRUNCATED_VLAN,	/* a VLAN tag cut short */
-	VS_UNPARSED_TOO_MANY_VLANS,	/* more tags than the parser follows (2 inline) */
-	VS_UNPARSED_NON_IP,		/* ethertype other than IPv4/IPv6 (ARP, LLDP, ...) */
-	VS_UNPARSED_TRUNCATED_IPV4,	/* IPv4 header or its options cut short */
+	VS_UNPARSED_TOO_MANY_VLANS,	/* more than 2 VLAN tags, a tag in skb metadata included */
+	VS_UNPARSED_NON_IP,		/* ethertype other than IPv4/IPv6 (ARP, LLDP, 802.3 length, ...) */
+	VS_UNPARSED_TRUNCATED_IPV4,	/* IPv4 header or its options cut short, or total length < IHL */
 	VS_UNPARSED_BAD_IHL,		/* IPv4 header length below 5 words */
 	VS_UNPARSED_BAD_IP_VERSION,	/* version field disagrees with the ethertype */
 	VS_UNPARSED_TRUNCATED_IPV6,	/* IPv6 header cut short */
 	VS_UNPARSED_TOO_MANY_EXT_HDRS,	/* longer IPv6 extension-header chain than the parser follows */
-	VS_UNPARSED_TRUNCATED_EXT_HDR,	/* an extension header cut short, or its length points past the end */
-	VS_UNPARSED_TRUNCATED_L4,	/* ports or ICMP type/code cut short */
-	VS_FLOW_INSERTS,		/* new flow entries (evictions = inserts - entries present) */
+	VS_UNPARSED_TRUNCATED_EXT_HDR,	/* an extension header cut short, or its length points past the end
+					 * of the packet or of the IPv6 payload */
+	VS_UNPARSED_TRUNCATED_L4,	/* ports or ICMP type/code cut short, or past the IP datagram's own
+					 * length (Ethernet padding is not a header) */
+	VS_FLOW_INSERTS,		/* new flow entries (evictions = inserts - entries present - entries
+					 * user space deleted) */
 	VS_ERR_FLOW_UPDATE_ENOMEM,	/* flow entry not created: no free LRU node */
 	VS_ERR_FLOW_UPDATE_OTHER,	/* flow entry not created: any other error */
 	VS_ERR_IFACE_UPDATE_E2BIG,	/* interface entry not created: iface_stats is full */
 	VS_ERR_IFACE_UPDATE_OTHER,	/* interface entry not created: any other error */
 	VS_ERR_NAPI_UPDATE_E2BIG,	/* device entry not created: napi_time is full */
 	VS_ERR_NAPI_UPDATE_OTHER,	/* device entry not created: any other error */
-	VS_ERR_NAPI_NAME_UNREADABLE,	/* napi_poll device name could not be read */
+	VS_ERR_NAPI_NAME_UNREADABLE,	/* napi_poll device name could not be read (counted under "?") */
+	VS_ERR_SOFTIRQ_UNTRACKED,	/* softirq run not counted: exit without its entry on this CPU
+					 * (attached mid-run, entry event missed), or vector >= VS_NR_SOFTIRQS */
+	VS_FLOW_DEFERRED,		/* first packet of a flow not in flow_stats: held by the admission
+					 * filter, not yet in any flow (still in the interface totals) */
+	VS_FLOW_CREDITED,		/* held first packets credited to their flow when it came back;
+					 * deferred - credited = packets of flows seen once (floods, scans) */
 	VS_COUNTER_MAX,
 };
 

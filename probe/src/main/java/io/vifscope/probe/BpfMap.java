@@ -77,6 +77,10 @@ public final class BpfMap {
     return fd;
   }
 
+  BpfMapPtr handle() {
+    return handle;
+  }
+
   String objectName() {
     return owner.name();
   }

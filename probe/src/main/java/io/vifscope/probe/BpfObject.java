@@ -130,6 +130,26 @@ public final class BpfObject implements AutoCloseable {
   }
 
   /**
+   * Sets a {@code const volatile} tunable of the object (in .rodata) before load. The offset comes from the
+   * ELF symbol table, as libbpf's own skeletons compute it; the verifier then sees the value as a constant.
+   */
+  public void setRodata(String symbol, byte value) {
+    ensureOpen();
+    if (loaded) {
+      throw new IllegalStateException("tunables are set before load: " + symbol);
+    }
+    long offset = ElfSymbols.offsetInSection(image.getByteArray(0, (int) image.size()), ".rodata", symbol);
+    BpfMap rodata = maps.values().stream().filter(m -> m.name().endsWith(".rodata")).findFirst()
+        .orElseThrow(() -> new IllegalArgumentException(name + " has no .rodata"));
+    long[] size = new long[1];
+    com.sun.jna.Pointer data = LibBpf.bpf_map__initial_value(rodata.handle(), size);
+    if (data == null || offset < 0 || offset >= size[0]) {
+      throw new IllegalArgumentException("no tunable " + symbol + " in " + name + "'s .rodata");
+    }
+    data.setByte(offset, value);
+  }
+
+  /**
    * Loads every program whose autoload is on and creates the maps. A verifier rejection throws with the
    * verifier's log attached, so the reason is never lost.
    */

@@ -24,7 +24,10 @@ public enum Counter {
   ERR_IFACE_UPDATE_OTHER(Kind.ERROR, "interface entry not created: other error"),
   ERR_NAPI_UPDATE_E2BIG(Kind.ERROR, "NAPI device entry not created: map full"),
   ERR_NAPI_UPDATE_OTHER(Kind.ERROR, "NAPI device entry not created: other error"),
-  ERR_NAPI_NAME_UNREADABLE(Kind.ERROR, "napi_poll device name unreadable");
+  ERR_NAPI_NAME_UNREADABLE(Kind.ERROR, "napi_poll device name unreadable"),
+  ERR_SOFTIRQ_UNTRACKED(Kind.ERROR, "softirq run not counted: exit without its entry (attached mid-run)"),
+  FLOW_DEFERRED(Kind.PRESSURE, "first packets held by the admission filter until their flow's second packet"),
+  FLOW_CREDITED(Kind.PRESSURE, "held first packets credited to their flow; deferred - credited = one-packet flows");
 
   /** What a counter measures. */
   public enum Kind {

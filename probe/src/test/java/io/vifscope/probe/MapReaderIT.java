@@ -19,6 +19,7 @@ class MapReaderIT {
   void batchedAndIteratedReadsSeeTheSameEntries() throws Exception {
     try (BpfObject netdev = BpfObject.open("netdev.bpf.o")) {
       netdev.map("flow_stats").setMaxEntries(65_536);
+      netdev.setRodata("vs_flow_admission", (byte) 0); // one frame per flow: insert on the first packet
       netdev.load();
       BpfProgram prog = netdev.program("tc_ingress");
       for (int i = 0; i < FLOWS; i++) {

@@ -48,6 +48,9 @@ class PacketCorpusIT {
   @BeforeAll
   static void load() throws BpfException {
     netdev = BpfObject.open("netdev.bpf.o");
+    // Every frame gets its flow at once: the admission filter (a flow enters the map on its second packet)
+    // is tested on its own below and in the lab.
+    netdev.setRodata("vs_flow_admission", (byte) 0);
     netdev.load();
     flows = new MapReader(netdev.map("flow_stats"));
     counters = new MapReader(netdev.map("counters"));
@@ -312,5 +315,35 @@ class PacketCorpusIT {
     assertEquals(10, k.dport());
     // A UDP header claiming length 0 is still classified by its ports.
     flowOf(Frames.ethernet().macs().u16(ETH_P_IP).ipv4(5, 28, IPPROTO_UDP, 0, false, SRC4, DST4).udp(9, 11, 0).build());
+  }
+
+  @Test
+  void theAdmissionFilterHoldsAFlowsFirstPacketAndCreditsIt() throws Exception {
+    try (BpfObject o = BpfObject.open("netdev.bpf.o")) {
+      o.load(); // default: admission on
+      try (MapReader f = new MapReader(o.map("flow_stats")); MapReader c = new MapReader(o.map("counters"))) {
+        byte[] frame = Frames.ethernet().macs().u16(ETH_P_IP).ipv4(5, 28, IPPROTO_UDP, 0, false, SRC4, DST4)
+            .udp(7777, 514, 8).build();
+        o.program("tc_ingress").testRun(frame);
+        assertEquals(0, count(f), "one packet: held, no flow yet");
+        o.program("tc_ingress").testRun(frame);
+        Map<FlowKey, FlowStats> flows = new HashMap<>();
+        f.read((k, ko, v, vo, stride, n) -> flows.put(FlowKey.decode(k, ko), FlowStats.sum(v, vo, stride, n)));
+        assertEquals(1, flows.size());
+        assertEquals(2, flows.values().iterator().next().packets(), "the held first packet is credited");
+        long[] counts = new long[Counter.values().length];
+        c.read((k, ko, v, vo, stride, n) -> {
+          for (int cpu = 0; cpu < n; cpu++) {
+            counts[k.getInt(ko)] += v.getLong(vo + cpu * stride);
+          }
+        });
+        assertEquals(1, counts[Counter.FLOW_DEFERRED.index()]);
+        assertEquals(1, counts[Counter.FLOW_CREDITED.index()]);
+      }
+    }
+  }
+
+  private static int count(MapReader r) throws BpfException {
+    return r.read((k, ko, v, vo, stride, n) -> { });
   }
 }
