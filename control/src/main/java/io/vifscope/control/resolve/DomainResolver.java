@@ -208,11 +208,21 @@ public final class DomainResolver implements AutoCloseable {
     }
   }
 
+  /** Stops refreshing and closes the sources that hold resources (libvirt connections). */
   @Override
   public synchronized void close() {
     if (scheduler != null) {
       scheduler.shutdownNow();
       scheduler = null;
+    }
+    for (DomainSource s : sources) {
+      if (s instanceof AutoCloseable c) {
+        try {
+          c.close();
+        } catch (Exception e) {
+          LOG.log(Level.DEBUG, "closing " + s.name() + ": " + e.getMessage());
+        }
+      }
     }
   }
 }

@@ -272,10 +272,13 @@ public final class ProbeServiceImpl extends ProbeServiceGrpc.ProbeServiceImplBas
       return;
     }
     ServerCallStreamObserver<WatchTopTalkersResponse> call = (ServerCallStreamObserver<WatchTopTalkersResponse>) out;
+    // The call's context is cancelled when the client goes away and also when the server ends the stream
+    // (shutdown); either way the timer must stop.
+    io.grpc.Context context = io.grpc.Context.current();
     ScheduledFuture<?>[] task = new ScheduledFuture<?>[1];
     Runnable send = () -> {
       synchronized (call) {
-        if (call.isCancelled()) {
+        if (call.isCancelled() || context.isCancelled()) {
           task[0].cancel(false);
           return;
         }
@@ -283,11 +286,15 @@ public final class ProbeServiceImpl extends ProbeServiceGrpc.ProbeServiceImplBas
         call.onNext(WatchTopTalkersResponse.newBuilder().setMeta(meta(w, window)).addAllTalkers(talkers(w, q)).build());
       }
     };
-    call.setOnCancelHandler(() -> {
-      if (task[0] != null) {
-        task[0].cancel(false);
+    Runnable stop = () -> {
+      synchronized (call) {
+        if (task[0] != null) {
+          task[0].cancel(false);
+        }
       }
-    });
+    };
+    call.setOnCancelHandler(stop);
+    context.addListener(c -> stop.run(), Runnable::run);
     synchronized (call) {
       task[0] = watchTimer.scheduleAtFixedRate(() -> {
         try {

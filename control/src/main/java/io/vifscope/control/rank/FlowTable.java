@@ -1,0 +1,463 @@
+package io.vifscope.control.rank;
+
+import io.vifscope.probe.FlowKey;
+import io.vifscope.probe.FlowStats;
+import io.vifscope.probe.IfaceKey;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Per-flow packets and bytes in the two tiers of {@link Tiers}, for exactly the flows present in the kernel's
+ * map: the table that decides the agent's memory (65,536 flows is the design point).
+ *
+ * <p>Layout, chosen for memory and for summing a window fast:
+ * <ul>
+ *   <li>A flow is a <em>row</em>; every per-flow value is a primitive array indexed by row. Rows are reused
+ *       through a free list, and a key-to-row hash index (open addressing, linear probing, backward-shift
+ *       deletion) is kept across polls, so a poll allocates nothing per known flow.
+ *   <li>Cells are column-major ({@code cells[slot][row]}): a poll writes one column, a window adds whole
+ *       columns into a scratch sum, both sequential in memory.
+ *   <li>A cell is an {@code int}: 8 bytes per flow and slot for packets and bytes. A flow whose packets or
+ *       bytes in one slot (a coarse slot is 10 s) do not fit is promoted, for the rest of its life in the
+ *       map, to a row of {@code long} cells in a separate <em>wide</em> store (a flow at 100 Gbit/s moves 12.5
+ *       GB a second). Wide rows are few: the wire bounds how many flows can each carry 2 GiB per slot.
+ * </ul>
+ *
+ * <p>Invariant: every cell of a row outside its flow's lifetime is zero. A column is zeroed when its slot
+ * starts; when a flow leaves the map, its cells are moved into its interface's evicted traffic and zeroed.
+ */
+final class FlowTable {
+  private static final int INITIAL_ROWS = 1024;
+  private static final int INITIAL_WIDE = 4;
+
+  private final Tiers tiers;
+  /** Interface table: flows count their interface's row, and leave their past there when evicted. */
+  private final DeltaTable<IfaceKey> ifaces;
+
+  private int capacity;
+  private int highWater;
+  private int size;
+  private int[] freeRows;
+  private int freeCount;
+
+  private FlowKey[] keys;
+  private int[] hashes;
+  private int[] ifaceRow;
+  private long[] lastPackets;
+  private long[] lastBytes;
+  /** First interval the row may have data for. */
+  private long[] firstInterval;
+  private long[] seenPoll;
+  /** 0: the row's cells are the int ones; else 1 + its index in the wide store. */
+  private int[] wideOf;
+
+  /** Hash index: row + 1, 0 for empty; length a power of two, at least twice the capacity. */
+  private int[] slots;
+
+  private final int[][] fineP;
+  private final int[][] fineB;
+  private final int[][] coarseP;
+  private final int[][] coarseB;
+
+  private int wideCapacity = INITIAL_WIDE;
+  private int wideHighWater;
+  private int[] wideFree = new int[INITIAL_WIDE];
+  private int wideFreeCount;
+  private int[] wideRow = new int[INITIAL_WIDE];
+  private final long[][] wFineP;
+  private final long[][] wFineB;
+  private final long[][] wCoarseP;
+  private final long[][] wCoarseB;
+
+  /** Window sums, reused. */
+  private long[] sumP;
+  private long[] sumB;
+  /** New flows of the poll being added, kept until vanished rows are freed. Reused. */
+  private final List<Map.Entry<FlowKey, FlowStats>> pending = new ArrayList<>();
+
+  FlowTable(Tiers tiers, DeltaTable<IfaceKey> ifaces) {
+    this.tiers = tiers;
+    this.ifaces = ifaces;
+    fineP = new int[tiers.fineSlots][];
+    fineB = new int[tiers.fineSlots][];
+    coarseP = new int[tiers.coarseColumns()][];
+    coarseB = new int[tiers.coarseColumns()][];
+    wFineP = new long[tiers.fineSlots][INITIAL_WIDE];
+    wFineB = new long[tiers.fineSlots][INITIAL_WIDE];
+    wCoarseP = new long[tiers.coarseColumns()][INITIAL_WIDE];
+    wCoarseB = new long[tiers.coarseColumns()][INITIAL_WIDE];
+    resize(INITIAL_ROWS);
+  }
+
+  /** Flows present in the newest snapshot. */
+  int size() {
+    return size;
+  }
+
+  /** Zeroes a fine column before the poll that fills it. */
+  void openFine(int col) {
+    Arrays.fill(fineP[col], 0, highWater, 0);
+    Arrays.fill(fineB[col], 0, highWater, 0);
+    Arrays.fill(wFineP[col], 0, wideHighWater, 0);
+    Arrays.fill(wFineB[col], 0, wideHighWater, 0);
+  }
+
+  /** Zeroes a coarse column before the slot that fills it. */
+  void openCoarse(int col) {
+    Arrays.fill(coarseP[col], 0, highWater, 0);
+    Arrays.fill(coarseB[col], 0, highWater, 0);
+    Arrays.fill(wCoarseP[col], 0, wideHighWater, 0);
+    Arrays.fill(wCoarseB[col], 0, wideHighWater, 0);
+  }
+
+  /**
+   * Takes the newest poll's flow map. A known flow adds its increase; a flow whose count went down was evicted
+   * and inserted again since the last read and adds its whole new count (what it had counted before the
+   * eviction since the last read is lost: the interface totals still have it, as unattributed). A new flow
+   * adds its whole count: its entry was created since the last read. A flow gone from the map leaves its past
+   * to its interface's evicted traffic and its row is freed, before new flows take rows, so the table never
+   * holds more rows than the map has entries.
+   *
+   * @param mapCapacity the kernel map's size: the table grows toward it, not past it
+   */
+  void update(Map<FlowKey, FlowStats> flows, int mapCapacity) {
+    long poll = tiers.latest();
+    boolean baseline = poll == 0;
+    int fc = tiers.fineCol(poll);
+    int cc = tiers.coarseCol(tiers.completed());
+    pending.clear();
+    for (Map.Entry<FlowKey, FlowStats> e : flows.entrySet()) {
+      FlowKey k = e.getKey();
+      int h = hash(k);
+      int r = find(k, h);
+      if (r < 0) {
+        pending.add(e);
+        continue;
+      }
+      FlowStats s = e.getValue();
+      long dp;
+      long db;
+      if (s.packets() < lastPackets[r] || s.bytes() < lastBytes[r]) {
+        dp = s.packets();
+        db = s.bytes();
+      } else {
+        dp = s.packets() - lastPackets[r];
+        db = s.bytes() - lastBytes[r];
+      }
+      lastPackets[r] = s.packets();
+      lastBytes[r] = s.bytes();
+      seenPoll[r] = poll;
+      if (!baseline) {
+        record(r, fc, cc, dp, db);
+      }
+    }
+    for (int r = 0; r < highWater; r++) {
+      if (keys[r] != null && seenPoll[r] != poll) {
+        vanish(r);
+      }
+    }
+    if (size + pending.size() > capacity) {
+      long target = (long) capacity * 2;
+      if (mapCapacity >= size + pending.size()) {
+        target = Math.min(target, mapCapacity);
+      }
+      resize((int) Math.max(size + pending.size(), target));
+    }
+    for (Map.Entry<FlowKey, FlowStats> e : pending) {
+      FlowKey k = e.getKey();
+      FlowStats s = e.getValue();
+      int r = allocate(k, hash(k));
+      lastPackets[r] = s.packets();
+      lastBytes[r] = s.bytes();
+      seenPoll[r] = poll;
+      firstInterval[r] = Math.max(1, poll);
+      if (!baseline) {
+        record(r, fc, cc, s.packets(), s.bytes());
+      }
+    }
+    pending.clear();
+  }
+
+  /** Writes a flow's delta for the newest interval: its fine cell, and into the coarse slot being filled. */
+  private void record(int r, int fc, int cc, long dp, long db) {
+    int w = wideOf[r];
+    if (w == 0) {
+      long cp = coarseP[cc][r] + dp;
+      long cb = coarseB[cc][r] + db;
+      // Deltas are never negative and the coarse cell holds at least the fine one: checking it suffices.
+      if (cp <= Integer.MAX_VALUE && cb <= Integer.MAX_VALUE) {
+        fineP[fc][r] = (int) dp;
+        fineB[fc][r] = (int) db;
+        coarseP[cc][r] = (int) cp;
+        coarseB[cc][r] = (int) cb;
+        return;
+      }
+      w = promote(r);
+    }
+    wFineP[fc][w - 1] = dp;
+    wFineB[fc][w - 1] = db;
+    wCoarseP[cc][w - 1] += dp;
+    wCoarseB[cc][w - 1] += db;
+  }
+
+  /** Moves a row's cells to long ones; returns 1 + its wide index. */
+  private int promote(int r) {
+    int w;
+    if (wideFreeCount > 0) {
+      w = wideFree[--wideFreeCount];
+    } else {
+      if (wideHighWater == wideCapacity) {
+        growWide();
+      }
+      w = wideHighWater++;
+    }
+    for (int c = 0; c < fineP.length; c++) {
+      wFineP[c][w] = fineP[c][r];
+      wFineB[c][w] = fineB[c][r];
+      fineP[c][r] = 0;
+      fineB[c][r] = 0;
+    }
+    for (int c = 0; c < coarseP.length; c++) {
+      wCoarseP[c][w] = coarseP[c][r];
+      wCoarseB[c][w] = coarseB[c][r];
+      coarseP[c][r] = 0;
+      coarseB[c][r] = 0;
+    }
+    wideRow[w] = r;
+    wideOf[r] = w + 1;
+    return w + 1;
+  }
+
+  private void growWide() {
+    int n = wideCapacity * 2;
+    wideFree = Arrays.copyOf(wideFree, n);
+    wideRow = Arrays.copyOf(wideRow, n);
+    for (int c = 0; c < wFineP.length; c++) {
+      wFineP[c] = Arrays.copyOf(wFineP[c], n);
+      wFineB[c] = Arrays.copyOf(wFineB[c], n);
+    }
+    for (int c = 0; c < wCoarseP.length; c++) {
+      wCoarseP[c] = Arrays.copyOf(wCoarseP[c], n);
+      wCoarseB[c] = Arrays.copyOf(wCoarseB[c], n);
+    }
+    wideCapacity = n;
+  }
+
+  /**
+   * A flow left the map: what it counted up to its last read stays in every held slot, as evicted traffic of
+   * its interface and direction; its own row goes.
+   */
+  private void vanish(int r) {
+    long poll = tiers.latest();
+    int ir = ifaceRow[r];
+    int w = wideOf[r] - 1;
+    for (long i = Math.max(firstInterval[r], poll - tiers.fineSlots + 1); i < poll; i++) {
+      int c = tiers.fineCol(i);
+      long p;
+      long b;
+      if (w < 0) {
+        p = fineP[c][r];
+        b = fineB[c][r];
+        fineP[c][r] = 0;
+        fineB[c][r] = 0;
+      } else {
+        p = wFineP[c][w];
+        b = wFineB[c][w];
+        wFineP[c][w] = 0;
+        wFineB[c][w] = 0;
+      }
+      if (p != 0 || b != 0) {
+        ifaces.addFine(c, ir, History.IF_EVICTED_PACKETS, p, i);
+        ifaces.addFine(c, ir, History.IF_EVICTED_BYTES, b, i);
+      }
+    }
+    long k = tiers.coarseFactor;
+    for (long j = Math.max((firstInterval[r] - 1) / k, tiers.completed() - tiers.coarseSlots);
+        j <= tiers.completed(); j++) {
+      int c = tiers.coarseCol(j);
+      long p;
+      long b;
+      if (w < 0) {
+        p = coarseP[c][r];
+        b = coarseB[c][r];
+        coarseP[c][r] = 0;
+        coarseB[c][r] = 0;
+      } else {
+        p = wCoarseP[c][w];
+        b = wCoarseB[c][w];
+        wCoarseP[c][w] = 0;
+        wCoarseB[c][w] = 0;
+      }
+      if (p != 0 || b != 0) {
+        ifaces.addCoarse(c, ir, History.IF_EVICTED_PACKETS, p, (j + 1) * k);
+        ifaces.addCoarse(c, ir, History.IF_EVICTED_BYTES, b, (j + 1) * k);
+      }
+    }
+    if (w >= 0) {
+      wideFree[wideFreeCount++] = w;
+      wideOf[r] = 0;
+    }
+    ifaces.release(ir);
+    unlink(r);
+    keys[r] = null;
+    size--;
+    freeRows[freeCount++] = r;
+  }
+
+  private int allocate(FlowKey k, int h) {
+    int r = freeCount > 0 ? freeRows[--freeCount] : highWater++;
+    keys[r] = k;
+    hashes[r] = h;
+    link(r);
+    size++;
+    int ir = ifaces.row(new IfaceKey(k.ifindex(), k.direction()));
+    ifaces.retain(ir);
+    ifaceRow[r] = ir;
+    wideOf[r] = 0;
+    return r;
+  }
+
+  private void resize(int n) {
+    freeRows = freeRows == null ? new int[n] : Arrays.copyOf(freeRows, n);
+    keys = keys == null ? new FlowKey[n] : Arrays.copyOf(keys, n);
+    hashes = hashes == null ? new int[n] : Arrays.copyOf(hashes, n);
+    ifaceRow = ifaceRow == null ? new int[n] : Arrays.copyOf(ifaceRow, n);
+    lastPackets = lastPackets == null ? new long[n] : Arrays.copyOf(lastPackets, n);
+    lastBytes = lastBytes == null ? new long[n] : Arrays.copyOf(lastBytes, n);
+    firstInterval = firstInterval == null ? new long[n] : Arrays.copyOf(firstInterval, n);
+    seenPoll = seenPoll == null ? new long[n] : Arrays.copyOf(seenPoll, n);
+    wideOf = wideOf == null ? new int[n] : Arrays.copyOf(wideOf, n);
+    for (int c = 0; c < fineP.length; c++) {
+      fineP[c] = fineP[c] == null ? new int[n] : Arrays.copyOf(fineP[c], n);
+      fineB[c] = fineB[c] == null ? new int[n] : Arrays.copyOf(fineB[c], n);
+    }
+    for (int c = 0; c < coarseP.length; c++) {
+      coarseP[c] = coarseP[c] == null ? new int[n] : Arrays.copyOf(coarseP[c], n);
+      coarseB[c] = coarseB[c] == null ? new int[n] : Arrays.copyOf(coarseB[c], n);
+    }
+    sumP = new long[n];
+    sumB = new long[n];
+    capacity = n;
+    slots = new int[Integer.highestOneBit(Math.max(2, n - 1)) << 2];
+    for (int r = 0; r < highWater; r++) {
+      if (keys[r] != null) {
+        link(r);
+      }
+    }
+  }
+
+  // ---- the key index ---------------------------------------------------------------------------------------
+
+  private static int hash(FlowKey k) {
+    int h = k.hashCode() * 0x9E3779B9;
+    return h ^ (h >>> 16);
+  }
+
+  private int find(FlowKey k, int h) {
+    int mask = slots.length - 1;
+    for (int i = h & mask; ; i = (i + 1) & mask) {
+      int s = slots[i];
+      if (s == 0) {
+        return -1;
+      }
+      if (hashes[s - 1] == h && k.equals(keys[s - 1])) {
+        return s - 1;
+      }
+    }
+  }
+
+  private void link(int r) {
+    int mask = slots.length - 1;
+    int i = hashes[r] & mask;
+    while (slots[i] != 0) {
+      i = (i + 1) & mask;
+    }
+    slots[i] = r + 1;
+  }
+
+  /** Removes a row from the index, pulling later entries of its probe run back so no lookup stops early. */
+  private void unlink(int r) {
+    int mask = slots.length - 1;
+    int hole = hashes[r] & mask;
+    while (slots[hole] != r + 1) {
+      hole = (hole + 1) & mask;
+    }
+    for (int j = (hole + 1) & mask; slots[j] != 0; j = (j + 1) & mask) {
+      int home = hashes[slots[j] - 1] & mask;
+      // The entry at j may fill the hole unless its home lies cyclically in (hole, j].
+      boolean homeAfterHole = hole <= j ? home > hole && home <= j : home > hole || home <= j;
+      if (!homeAfterHole) {
+        slots[hole] = slots[j];
+        hole = j;
+      }
+    }
+    slots[hole] = 0;
+  }
+
+  // ---- windows ---------------------------------------------------------------------------------------------
+
+  /**
+   * Packets and bytes per flow over a window, for flows with traffic in it.
+   *
+   * @param packetsByIface filled with the packets of those flows per interface row (for unattributed)
+   */
+  Map<FlowKey, long[]> window(Tiers.Span span, long[] packetsByIface) {
+    Arrays.fill(sumP, 0, highWater, 0);
+    Arrays.fill(sumB, 0, highWater, 0);
+    for (int c : span.fineCols()) {
+      addColumn(fineP[c], fineB[c]);
+    }
+    for (int c : span.coarseCols()) {
+      addColumn(coarseP[c], coarseB[c]);
+    }
+    // Wide rows have zero int cells, so they got nothing above.
+    for (int w = 0; w < wideHighWater; w++) {
+      int r = wideRow[w];
+      if (wideOf[r] != w + 1) {
+        continue; // free wide index
+      }
+      for (int c : span.fineCols()) {
+        sumP[r] += wFineP[c][w];
+        sumB[r] += wFineB[c][w];
+      }
+      for (int c : span.coarseCols()) {
+        sumP[r] += wCoarseP[c][w];
+        sumB[r] += wCoarseB[c][w];
+      }
+    }
+    int n = 0;
+    for (int r = 0; r < highWater; r++) {
+      if (keys[r] != null && (sumP[r] != 0 || sumB[r] != 0)) {
+        n++;
+      }
+    }
+    Map<FlowKey, long[]> out = new HashMap<>((int) (n / 0.75f) + 1);
+    for (int r = 0; r < highWater; r++) {
+      if (keys[r] != null && (sumP[r] != 0 || sumB[r] != 0)) {
+        out.put(keys[r], new long[] {sumP[r], sumB[r]});
+        packetsByIface[ifaceRow[r]] += sumP[r];
+      }
+    }
+    return out;
+  }
+
+  private void addColumn(int[] p, int[] b) {
+    long[] sp = sumP;
+    long[] sb = sumB;
+    for (int r = 0; r < highWater; r++) {
+      sp[r] += p[r];
+      sb[r] += b[r];
+    }
+  }
+
+  /** Heap held, roughly, counting the keys kept (the snapshot allocated them; the table keeps them alive). */
+  long bytes() {
+    long perRow = Sizes.ints(capacity) * 4 + Sizes.refs(capacity) + Sizes.longs(capacity) * 6;
+    long cells = (long) (fineP.length + coarseP.length) * 2 * Sizes.ints(capacity);
+    long wide = (long) (wFineP.length + wCoarseP.length) * 2 * Sizes.longs(wideCapacity) + Sizes.ints(wideCapacity) * 2;
+    return 256 + perRow + cells + wide + Sizes.ints(slots.length) + size * Sizes.FLOW_KEY;
+  }
+}

@@ -1,0 +1,341 @@
+package io.vifscope.control.server;
+
+import io.grpc.BindableService;
+import io.vifscope.control.cli.Main;
+import io.vifscope.control.rank.History;
+import io.vifscope.control.rank.Services;
+import io.vifscope.control.rank.WindowStats;
+import io.vifscope.control.resolve.DomainResolver;
+import io.vifscope.control.resolve.DomainSources;
+import io.vifscope.control.resolve.Domain;
+import io.vifscope.control.resolve.ProcessCommandRunner;
+import io.vifscope.control.resolve.Resolution;
+import io.vifscope.control.resolve.Role;
+import io.vifscope.control.resolve.SourceStatus;
+import io.vifscope.probe.AttachedInterface;
+import io.vifscope.probe.BpfException;
+import io.vifscope.probe.Counter;
+import io.vifscope.probe.Features;
+import io.vifscope.probe.LinkInfo;
+import io.vifscope.probe.Probe;
+import io.vifscope.probe.ProbeSnapshot;
+import io.vifscope.probe.ProgramInfo;
+import io.vifscope.proto.v1.AttachedInterface.Builder;
+import io.vifscope.proto.v1.DomainSourceStatus;
+import io.vifscope.proto.v1.Feature;
+import io.vifscope.proto.v1.GetAgentStatusResponse;
+import io.vifscope.proto.v1.ProgramCost;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The running agent: the probe, polled every interval into a bounded history; the domain resolver, refreshed
+ * periodically and when interfaces change; and the state the gRPC service answers from. It never serves
+ * anything itself ({@link AgentServer} does) and closing it detaches everything.
+ */
+public final class Agent implements AutoCloseable, AgentState {
+  private static final System.Logger LOG = System.getLogger(Agent.class.getName());
+  private static final Duration RESOLVER_PERIOD = Duration.ofSeconds(30);
+  private static final Duration SOURCE_TIMEOUT = Duration.ofSeconds(5);
+  private static final String[] KERNEL_STATS = {"rx_dropped", "tx_dropped", "rx_errors", "tx_errors"};
+
+  /** One poll's bookkeeping beyond the BPF counters: flow-map pressure and the kernel's drop counters. */
+  private record Sample(long nanos, long flowsPresent, long flowInserts, Map<String, long[]> kernel) {}
+
+  private final AgentConfig config;
+  private final Probe probe;
+  private final DomainResolver resolver;
+  private final History history;
+  private final ScheduledExecutorService poller;
+  private final ScheduledExecutorService watchTimer;
+  private final ArrayDeque<Sample> samples = new ArrayDeque<>();
+  private final String node;
+  private volatile ProbeSnapshot last;
+  private Set<Integer> knownLinks = Set.of();
+  private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+
+  private Agent(AgentConfig config, Probe probe, DomainResolver resolver) {
+    this.config = config;
+    this.probe = probe;
+    this.resolver = resolver;
+    this.history = new History(config.history(), config.pollInterval());
+    this.node = readNodeName();
+    this.poller = Executors.newSingleThreadScheduledExecutor(daemon("vifscope-poll"));
+    this.watchTimer = Executors.newSingleThreadScheduledExecutor(daemon("vifscope-watch"));
+  }
+
+  private static java.util.concurrent.ThreadFactory daemon(String name) {
+    return r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  /** Loads and attaches the probe, starts the resolver and the polling. */
+  public static Agent start(AgentConfig config) throws IOException {
+    Probe probe = Probe.start(config.probeOptions());
+    DomainResolver resolver = null;
+    try {
+      resolver = new DomainResolver(DomainSources.create(config.resolverOrder(), new ProcessCommandRunner(),
+          config.libvirtUri().orElse(null)), SOURCE_TIMEOUT);
+      Agent agent = new Agent(config, probe, resolver);
+      agent.pollOnce();
+      resolver.startAutoRefresh(RESOLVER_PERIOD);
+      long period = config.pollInterval().toNanos();
+      agent.poller.scheduleAtFixedRate(agent::pollQuietly, period, period, TimeUnit.NANOSECONDS);
+      return agent;
+    } catch (IOException | RuntimeException e) {
+      if (resolver != null) {
+        resolver.close();
+      }
+      probe.close();
+      throw e;
+    }
+  }
+
+  /** The gRPC services this agent answers with. */
+  public List<BindableService> services() {
+    return List.of(new ProbeServiceImpl(this, Services.system(), watchTimer));
+  }
+
+  private void pollQuietly() {
+    try {
+      pollOnce();
+    } catch (BpfException | RuntimeException e) {
+      LOG.log(Level.WARNING, "poll failed: " + e.getMessage());
+    }
+  }
+
+  private void pollOnce() throws BpfException {
+    ProbeSnapshot s = probe.snapshot();
+    Map<String, long[]> kernel = new HashMap<>();
+    for (AttachedInterface a : probe.attachedInterfaces()) {
+      long[] v = new long[KERNEL_STATS.length];
+      for (int i = 0; i < v.length; i++) {
+        v[i] = readStat(a.name(), KERNEL_STATS[i]);
+      }
+      kernel.put(a.name(), v);
+    }
+    synchronized (this) {
+      history.add(s);
+      last = s;
+      samples.addLast(new Sample(s.monotonicNanos(), s.flows().size(), s.counters().getOrDefault(Counter.FLOW_INSERTS, 0L),
+          kernel));
+      long oldest = s.monotonicNanos() - config.history().toNanos() - config.pollInterval().toNanos();
+      while (samples.size() > 2 && samples.peekFirst().nanos() < oldest) {
+        samples.removeFirst();
+      }
+    }
+    Set<Integer> links = s.names().keySet();
+    if (!links.equals(knownLinks)) {
+      knownLinks = new HashSet<>(links);
+      resolver.requestRefresh(); // interfaces appeared or vanished
+    }
+  }
+
+  private static long readStat(String ifname, String stat) {
+    try {
+      return Long.parseLong(Files.readString(Path.of("/sys/class/net", ifname, "statistics", stat)).strip());
+    } catch (IOException | NumberFormatException e) {
+      return 0; // vanished between the poll and this read
+    }
+  }
+
+  private static String readNodeName() {
+    try {
+      return Files.readString(Path.of("/proc/sys/kernel/hostname")).strip();
+    } catch (IOException e) {
+      return "unknown";
+    }
+  }
+
+  // ---- AgentState ------------------------------------------------------------------------------------------
+
+  @Override
+  public String node() {
+    return node;
+  }
+
+  @Override
+  public Duration pollInterval() {
+    return config.pollInterval();
+  }
+
+  @Override
+  public Duration retention() {
+    return config.history();
+  }
+
+  @Override
+  public synchronized Duration retained() {
+    return history.retained();
+  }
+
+  @Override
+  public synchronized WindowStats window(Duration window) {
+    return history.window(window);
+  }
+
+  @Override
+  public Resolution resolve(int ifindex) {
+    LinkInfo link = probe.links().get(ifindex);
+    if (link == null) {
+      ProbeSnapshot s = last;
+      String name = s == null ? null : s.names().get(ifindex);
+      return new Resolution(name == null ? "ifindex" + ifindex : name, Role.OTHER, null, "", false);
+    }
+    return resolver.resolve(new DomainResolver.HostInterface(link.name(), link.isBridge(), link.physical()));
+  }
+
+  @Override
+  public Collection<Domain> domains() {
+    return resolver.domains().values();
+  }
+
+  /** The newest sample and the one at or before the window's start. */
+  private synchronized Sample[] bounds(Duration window) {
+    if (samples.isEmpty()) {
+      return null;
+    }
+    Sample newest = samples.peekLast();
+    long start = newest.nanos() - window.toNanos();
+    Sample first = samples.peekFirst();
+    for (Iterator<Sample> it = samples.iterator(); it.hasNext(); ) {
+      Sample x = it.next();
+      if (x.nanos() <= start + config.pollInterval().toNanos() / 2) {
+        first = x;
+      } else {
+        break;
+      }
+    }
+    return new Sample[] {first, newest};
+  }
+
+  @Override
+  public Map<String, long[]> kernelDrops(Duration window) {
+    Sample[] b = bounds(window);
+    Map<String, long[]> out = new HashMap<>();
+    if (b == null) {
+      return out;
+    }
+    b[1].kernel().forEach((name, now) -> {
+      long[] then = b[0].kernel().getOrDefault(name, now);
+      long[] d = new long[now.length];
+      for (int i = 0; i < d.length; i++) {
+        d[i] = Math.max(0, now[i] - then[i]);
+      }
+      out.put(name, d);
+    });
+    return out;
+  }
+
+  @Override
+  public long flowEvictions(Duration window) {
+    Sample[] b = bounds(window);
+    if (b == null) {
+      return 0;
+    }
+    long inserts = b[1].flowInserts() - b[0].flowInserts();
+    long growth = b[1].flowsPresent() - b[0].flowsPresent();
+    return Math.max(0, inserts - growth);
+  }
+
+  @Override
+  public GetAgentStatusResponse.Builder status() {
+    GetAgentStatusResponse.Builder b = GetAgentStatusResponse.newBuilder().setVersion(Main.Version.version());
+    Features f = probe.features();
+    addFeature(b, "btf", f.btf(), f.degraded());
+    addFeature(b, "tcx", f.tcx(), f.degraded());
+    addFeature(b, "batch_ops", f.batchOps(), f.degraded());
+    addFeature(b, "raw_tracepoints", f.rawTracepoints(), f.degraded());
+    addFeature(b, "bpf_stats", f.bpfStats(), f.degraded());
+    for (AttachedInterface a : probe.attachedInterfaces()) {
+      Builder ai = io.vifscope.proto.v1.AttachedInterface.newBuilder()
+          .setInterface(ProbeServiceImpl.interfaceRef(a.ifindex(), resolve(a.ifindex())))
+          .setHook(a.mode().name().toLowerCase(java.util.Locale.ROOT));
+      b.addAttached(ai);
+    }
+    b.setPollInterval(protoDuration(config.pollInterval())).setHistory(protoDuration(config.history()));
+    ProbeSnapshot s = last;
+    if (s != null) {
+      b.setFlowEntries(s.flows().size()).setFlowCapacity(s.flowCapacity());
+      s.counters().forEach((c, v) -> {
+        if (c.kind() == Counter.Kind.UNPARSED && v > 0) {
+          b.putUnparsedByReason(c.name().substring("UNPARSED_".length()).toLowerCase(java.util.Locale.ROOT), v);
+        }
+      });
+    }
+    if (config.bpfStats()) {
+      try {
+        for (Map.Entry<String, ProgramInfo> e : probe.programInfo().entrySet()) {
+          b.addProgramCosts(ProgramCost.newBuilder().setProgram(e.getKey()).setRuns(e.getValue().runCount())
+              .setNsPerRun(e.getValue().nsPerRun()));
+        }
+      } catch (BpfException e) {
+        LOG.log(Level.DEBUG, "program statistics: " + e.getMessage());
+      }
+    }
+    long cpuNanos = ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
+    b.setAgentCpuTime(protoDuration(Duration.ofNanos(Math.max(0, cpuNanos)))).setAgentRssBytes(rssBytes());
+    for (SourceStatus st : resolver.status()) {
+      b.addDomainSources(DomainSourceStatus.newBuilder().setName(st.name()).setDetected(st.detected()).setOk(st.ok())
+          .setError(st.error()));
+    }
+    return b;
+  }
+
+  private static void addFeature(GetAgentStatusResponse.Builder b, String name, boolean on, Map<String, String> degraded) {
+    b.addFeatures(Feature.newBuilder().setName(name).setAvailable(on).setReason(degraded.getOrDefault(name, "")));
+  }
+
+  private static com.google.protobuf.Duration protoDuration(Duration d) {
+    return com.google.protobuf.Duration.newBuilder().setSeconds(d.getSeconds()).setNanos(d.getNano()).build();
+  }
+
+  private static long rssBytes() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+        if (line.startsWith("VmRSS:")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+        }
+      }
+    } catch (IOException | NumberFormatException e) {
+      // not Linux /proc: report nothing
+    }
+    return 0;
+  }
+
+  /** Stops polling, the resolver and the probe (which detaches everything). Idempotent. */
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    poller.shutdownNow();
+    watchTimer.shutdownNow();
+    try {
+      poller.awaitTermination(2, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    resolver.close();
+    probe.close();
+  }
+}
