@@ -189,6 +189,37 @@ class HistoryTest {
   }
 
   @Test
+  void otherPollIntervalsAndRetentionsKeepRatesExact() {
+    // {retention s, poll ms}: all in the fine tier; fast polls (fine tier shorter than 60 s); a long history.
+    long[][] configs = {{30, 1000}, {300, 250}, {3600, 1000}, {600, 2000}};
+    for (long[] c : configs) {
+      Duration retention = Duration.ofSeconds(c[0]);
+      Duration poll = Duration.ofMillis(c[1]);
+      History h = new History(retention, poll);
+      FakeKernel k = new FakeKernel();
+      FlowKey a = flow(7, Direction.EGRESS, 1, 514);
+      long polls = retention.toMillis() / c[1] + 37;
+      for (long p = 0; p <= polls; p++) {
+        if (p > 0) {
+          k.send(a, c[1], c[1] * 100); // 1000 packets/s
+        }
+        h.add(k.read(T0 + p * poll.toNanos()));
+      }
+      String what = retention + " at " + poll;
+      assertTrue(h.retained().compareTo(retention) >= 0, what + ": retained " + h.retained());
+      for (Duration w : new Duration[] {poll, Duration.ofSeconds(2), Duration.ofSeconds(10), Duration.ofSeconds(40),
+          retention}) {
+        WindowStats ws = h.window(w);
+        assertEquals(1000.0, packets(ws.flows(), a) / ws.seconds(), 1e-6, what + ", window " + w);
+        // At most half a coarse slot from what was asked (a 10 s slot, or 1 min for an hour of history).
+        double slack = c[0] >= 3600 ? 30 : 5;
+        assertEquals(w.toMillis() / 1e3, ws.seconds(), slack, what + ", window " + w);
+      }
+      assertEquals(poll.toMillis() / 1e3, h.window(poll).seconds(), 1e-9, what);
+    }
+  }
+
+  @Test
   void aWindowLargerThanTheHistoryIsClampedAndShortOnesAreOnePoll() {
     History h = fiveMinutes();
     WindowStats empty = h.window(Duration.ofSeconds(10));
@@ -326,6 +357,7 @@ class HistoryTest {
     WindowStats two = h.window(Duration.ofSeconds(2)); // intervals 11..12: a had only lost traffic
     assertFalse(two.evicted().containsKey(iface(a)));
     assertEquals(40L, two.unattributedPackets().get(iface(a)));
+    assertEquals(1, h.flowEvictions(Duration.ofSeconds(10)), "no insert, one entry fewer");
 
     // Its past ages out with the history, then nothing of it remains.
     for (int p = 13; p <= 330; p++) {
