@@ -54,10 +54,7 @@ final class FlowTable {
   /** 0: the row's cells are the int ones; else 1 + its index in the wide store. */
   private int[] wideOf;
 
-  /**
-   * Hash index, pairs of (hash, row + 1), row + 1 = 0 for empty; a power of two of pairs, at least twice the
-   * capacity. The hash sits next to the row so a probe that misses touches nothing else.
-   */
+  /** Hash index: row + 1, 0 for empty; length a power of two, at least twice the capacity. */
   private int[] slots;
 
   private final int[][] fineP;
@@ -344,7 +341,7 @@ final class FlowTable {
     sumP = new long[n];
     sumB = new long[n];
     capacity = n;
-    slots = new int[Integer.highestOneBit(Math.max(2, n - 1)) << 3];
+    slots = new int[Integer.highestOneBit(Math.max(2, n - 1)) << 2];
     for (int r = 0; r < highWater; r++) {
       if (keys[r] != null) {
         link(r);
@@ -373,47 +370,44 @@ final class FlowTable {
   }
 
   private int find(FlowKey k, int h) {
-    int mask = (slots.length >> 1) - 1;
+    int mask = slots.length - 1;
     for (int i = h & mask; ; i = (i + 1) & mask) {
-      int row = slots[2 * i + 1] - 1;
-      if (row < 0) {
+      int s = slots[i];
+      if (s == 0) {
         return -1;
       }
-      if (slots[2 * i] == h && k.equals(keys[row])) {
-        return row;
+      if (hashes[s - 1] == h && k.equals(keys[s - 1])) {
+        return s - 1;
       }
     }
   }
 
   private void link(int r) {
-    int mask = (slots.length >> 1) - 1;
+    int mask = slots.length - 1;
     int i = hashes[r] & mask;
-    while (slots[2 * i + 1] != 0) {
+    while (slots[i] != 0) {
       i = (i + 1) & mask;
     }
-    slots[2 * i] = hashes[r];
-    slots[2 * i + 1] = r + 1;
+    slots[i] = r + 1;
   }
 
   /** Removes a row from the index, pulling later entries of its probe run back so no lookup stops early. */
   private void unlink(int r) {
-    int mask = (slots.length >> 1) - 1;
+    int mask = slots.length - 1;
     int hole = hashes[r] & mask;
-    while (slots[2 * hole + 1] != r + 1) {
+    while (slots[hole] != r + 1) {
       hole = (hole + 1) & mask;
     }
-    for (int j = (hole + 1) & mask; slots[2 * j + 1] != 0; j = (j + 1) & mask) {
-      int home = slots[2 * j] & mask;
+    for (int j = (hole + 1) & mask; slots[j] != 0; j = (j + 1) & mask) {
+      int home = hashes[slots[j] - 1] & mask;
       // The entry at j may fill the hole unless its home lies cyclically in (hole, j].
       boolean homeAfterHole = hole <= j ? home > hole && home <= j : home > hole || home <= j;
       if (!homeAfterHole) {
-        slots[2 * hole] = slots[2 * j];
-        slots[2 * hole + 1] = slots[2 * j + 1];
+        slots[hole] = slots[j];
         hole = j;
       }
     }
-    slots[2 * hole] = 0;
-    slots[2 * hole + 1] = 0;
+    slots[hole] = 0;
   }
 
   // ---- windows ---------------------------------------------------------------------------------------------

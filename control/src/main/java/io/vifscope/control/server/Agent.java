@@ -54,8 +54,8 @@ public final class Agent implements AutoCloseable, AgentState {
   private static final Duration SOURCE_TIMEOUT = Duration.ofSeconds(5);
   private static final String[] KERNEL_STATS = {"rx_dropped", "tx_dropped", "rx_errors", "tx_errors"};
 
-  /** One poll's bookkeeping beyond the BPF counters: flow-map pressure and the kernel's drop counters. */
-  private record Sample(long nanos, long flowsPresent, long flowInserts, Map<String, long[]> kernel) {}
+  /** One poll's kernel drop and error counters (/sys/class/net), for ListInterfaces. */
+  private record Sample(long nanos, Map<String, long[]> kernel) {}
 
   private final AgentConfig config;
   private final Probe probe;
@@ -135,8 +135,7 @@ public final class Agent implements AutoCloseable, AgentState {
     synchronized (this) {
       history.add(s);
       last = s;
-      samples.addLast(new Sample(s.monotonicNanos(), s.flows().size(), s.counters().getOrDefault(Counter.FLOW_INSERTS, 0L),
-          kernel));
+      samples.addLast(new Sample(s.monotonicNanos(), kernel));
       long oldest = s.monotonicNanos() - config.history().toNanos() - config.pollInterval().toNanos();
       while (samples.size() > 2 && samples.peekFirst().nanos() < oldest) {
         samples.removeFirst();
@@ -246,14 +245,8 @@ public final class Agent implements AutoCloseable, AgentState {
   }
 
   @Override
-  public long flowEvictions(Duration window) {
-    Sample[] b = bounds(window);
-    if (b == null) {
-      return 0;
-    }
-    long inserts = b[1].flowInserts() - b[0].flowInserts();
-    long growth = b[1].flowsPresent() - b[0].flowsPresent();
-    return Math.max(0, inserts - growth);
+  public synchronized long flowEvictions(Duration window) {
+    return history.flowEvictions(window); // the same window as window(): consistent answers
   }
 
   @Override
