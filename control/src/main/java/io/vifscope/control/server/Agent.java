@@ -66,6 +66,13 @@ public final class Agent implements AutoCloseable, AgentState {
   private final ArrayDeque<Sample> samples = new ArrayDeque<>();
   private final String node;
   private volatile ProbeSnapshot last;
+  /**
+   * What each interface was when last seen, kept while its traffic can still be in a window: a destroyed
+   * guest's vif keeps its domain for the counters already attributed to it, even after the domain id is
+   * reused (a new guest gets a new interface, so a new ifindex).
+   */
+  private final Map<Integer, Resolution> lastResolution = new java.util.concurrent.ConcurrentHashMap<>();
+  private final Map<Integer, Long> lastSeen = new java.util.concurrent.ConcurrentHashMap<>();
   private Set<Integer> knownLinks = Set.of();
   private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
@@ -141,6 +148,18 @@ public final class Agent implements AutoCloseable, AgentState {
         samples.removeFirst();
       }
     }
+    for (AttachedInterface a : probe.attachedInterfaces()) {
+      resolve(a.ifindex()); // refreshes lastResolution while the interface exists
+      lastSeen.put(a.ifindex(), s.monotonicNanos());
+    }
+    long forget = s.monotonicNanos() - config.history().toNanos() - 2 * config.pollInterval().toNanos();
+    lastSeen.entrySet().removeIf(e -> {
+      boolean old = e.getValue() < forget;
+      if (old) {
+        lastResolution.remove(e.getKey());
+      }
+      return old;
+    });
     Set<Integer> links = s.names().keySet();
     if (!links.equals(knownLinks)) {
       knownLinks = new HashSet<>(links);
@@ -195,11 +214,17 @@ public final class Agent implements AutoCloseable, AgentState {
   public Resolution resolve(int ifindex) {
     LinkInfo link = probe.links().get(ifindex);
     if (link == null) {
+      Resolution before = lastResolution.get(ifindex);
+      if (before != null) {
+        return before; // gone: answer as it was while its traffic was counted
+      }
       ProbeSnapshot s = last;
       String name = s == null ? null : s.names().get(ifindex);
       return new Resolution(name == null ? "ifindex" + ifindex : name, Role.OTHER, null, "", false);
     }
-    return resolver.resolve(new DomainResolver.HostInterface(link.name(), link.isBridge(), link.physical()));
+    Resolution now = resolver.resolve(new DomainResolver.HostInterface(link.name(), link.isBridge(), link.physical()));
+    lastResolution.put(ifindex, now);
+    return now;
   }
 
   @Override

@@ -19,7 +19,7 @@ final class FakeAgentState implements AgentState {
   final List<Domain> domains = new ArrayList<>();
   final Map<String, long[]> drops = new HashMap<>();
   Function<Duration, WindowStats> windows;
-  long evictions;
+  java.util.function.ToLongFunction<Duration> evictions = w -> 0;
   final List<Duration> asked = new ArrayList<>();
 
   @Override
@@ -65,7 +65,7 @@ final class FakeAgentState implements AgentState {
 
   @Override
   public long flowEvictions(Duration window) {
-    return evictions;
+    return evictions.applyAsLong(window);
   }
 
   @Override

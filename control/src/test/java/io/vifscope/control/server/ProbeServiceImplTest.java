@@ -310,7 +310,7 @@ class ProbeServiceImplTest {
   @Test
   void aPartialAnswerSaysSo() {
     state.windows = w -> incident(5_000);
-    state.evictions = 12;
+    state.evictions = w -> 12;
     ListTopTalkersResponse r = stub.listTopTalkers(ListTopTalkersRequest.getDefaultInstance());
     assertTrue(r.getMeta().getCoverage().getPartial());
     assertEquals(5_000, r.getMeta().getCoverage().getUnattributedPackets());
