@@ -209,11 +209,20 @@ class LabFloodIT {
       }
       statTime += stat1.get(cpu) - stat0.get(cpu);
     }
-    // /proc/stat softirq time is tick-sampled unless IRQ_TIME_ACCOUNTING is on: a 3 s window at HZ=250
-    // allows for about ±25% or a few ticks; the probe measures every run with a clock.
+    // Without CONFIG_IRQ_TIME_ACCOUNTING (this kernel, and most distribution kernels) /proc/stat's softirq time is
+    // sampled at the tick: only the ticks that land inside a softirq count. Measured here over 4 s floods at
+    // 100k pkt/s it read from 0.05x to 2.5x the clocked time, so it can only bound the probe from one side:
+    // the kernel never saw more than 4x what the probe clocked (+100 ms). The run counts above are the tight
+    // check. With IRQ_TIME_ACCOUNTING both are clocks: within 25%.
+    boolean precise = SystemCounters.kernelHasIrqTimeAccounting();
     double ratio = (double) ourTime / Math.max(1, statTime);
-    assertTrue(Math.abs(ourTime - statTime) <= Math.max(statTime / 4, 40_000_000L),
-        "softirq time: probe " + ourTime / 1_000_000 + " ms, /proc/stat " + statTime / 1_000_000 + " ms (ratio " + ratio + ")");
+    if (precise) {
+      assertTrue(Math.abs(ratio - 1) <= 0.25, "softirq time: probe " + ourTime / 1_000_000 + " ms, /proc/stat "
+          + statTime / 1_000_000 + " ms");
+    } else {
+      assertTrue(statTime <= 4 * ourTime + 100_000_000L, "softirq time: probe " + ourTime / 1_000_000
+          + " ms, /proc/stat (tick-sampled) " + statTime / 1_000_000 + " ms");
+    }
     assertTrue(ours > 0);
   }
 }

@@ -30,7 +30,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -80,17 +79,17 @@ class AgentLabIT {
             .withDeadlineAfter(20, TimeUnit.SECONDS);
         assertEquals(Lab.INCLUDE.size(), stub.getAgentStatus(GetAgentStatusRequest.getDefaultInstance()).getAttachedCount());
 
+        // Senders pinned to CPU 0: veth schedules the receive NAPI on the sending CPU, so CPU 0 is the hot one
+        // by construction (/proc/stat cannot tell: without IRQ_TIME_ACCOUNTING its softirq time is tick-sampled).
         CompletableFuture<JsonObject> incident = CompletableFuture.supplyAsync(() -> flood(lab, "incident",
             "--seconds", Integer.toString(FLOOD_SECONDS), "--rate", Long.toString((long) PPS)));
         CompletableFuture<JsonObject> background = CompletableFuture.supplyAsync(() -> flood(lab, "background",
             "--seconds", Integer.toString(FLOOD_SECONDS)));
         Thread.sleep(6_000);
         SystemCounters sys0 = SystemCounters.read(List.of(Lab.PHYS));
-        Map<Integer, Long> stat0 = SystemCounters.procStatSoftirqNanos();
         long t0 = System.nanoTime();
         Thread.sleep(5_000);
         SystemCounters sys1 = SystemCounters.read(List.of(Lab.PHYS));
-        Map<Integer, Long> stat1 = SystemCounters.procStatSoftirqNanos();
         double sysSeconds = (System.nanoTime() - t0) / 1e9;
         // At about t = 11 s of a 14 s flood: 1 s, 5 s and 10 s windows lie inside it.
         ProbeServiceGrpc.ProbeServiceBlockingStub s = stub.withDeadlineAfter(20, TimeUnit.SECONDS);
@@ -106,13 +105,8 @@ class AgentLabIT {
 
         // Diagnose: the hot CPU is the one /proc/stat says spent the most in softirq; the devices, the vif, the
         // domain as the libvirt client names it, the sources and UDP/514.
-        long statMax = stat1.keySet().stream().mapToLong(c -> stat1.get(c) - stat0.get(c)).max().orElseThrow();
         assertTrue(d.getHotCpusCount() > 0, d.toString());
-        int named = d.getHotCpus(0).getCpu();
-        long namedStat = stat1.get(named) - stat0.get(named);
-        // /proc/stat samples softirq time at the tick: the named CPU must be the hottest there too, or within 20%.
-        assertTrue(namedStat >= statMax * 0.8, "CPU" + named + " named hottest, /proc/stat softirq " + namedStat / 1e6
-            + " ms vs max " + statMax / 1e6 + " ms; " + d.getSummary());
+        assertEquals(0, d.getHotCpus(0).getCpu(), "the senders run on CPU 0; " + d.getSummary());
         assertEquals(Lab.PHYS, d.getNapiDevices(0).getDevice(), "toward a guest, NAPI time is the uplink's: " + d.getSummary());
         assertEquals(Lab.INCIDENT_VIF, d.getGuestInterfaces(0).getInterface().getName(), d.getSummary());
         String domid = Sh.run("virsh", "-c", URI, "domid", "syslog01").strip();
@@ -178,7 +172,7 @@ class AgentLabIT {
 
   private static JsonObject flood(Lab lab, String kind, String... args) {
     try {
-      return lab.flood(kind, args);
+      return lab.floodOn(0, kind, args);
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);
     }

@@ -59,9 +59,19 @@ public final class Lab implements AutoCloseable {
 
   /** Runs {@code lab/dom0 flood KIND --json ARGS...} and returns the ground truth it printed. */
   public JsonObject flood(String kind, String... args) throws IOException {
-    List<String> argv = new ArrayList<>(List.of("flood", kind, "--json"));
+    return floodOn(-1, kind, args);
+  }
+
+  /** Like {@link #flood}, with the sender pinned to {@code cpu} (taskset) when it is 0 or more. */
+  public JsonObject floodOn(int cpu, String kind, String... args) throws IOException {
+    List<String> argv = new ArrayList<>();
+    if (cpu >= 0) {
+      argv.addAll(List.of("taskset", "-c", Integer.toString(cpu)));
+    }
+    argv.add(dom0.toString());
+    argv.addAll(List.of("flood", kind, "--json"));
     argv.addAll(List.of(args));
-    String out = run(300, argv.toArray(String[]::new));
+    String out = run(300, argv);
     String json = out.strip();
     int brace = json.lastIndexOf("\n{");
     if (brace >= 0) {

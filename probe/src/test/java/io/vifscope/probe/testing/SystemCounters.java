@@ -71,4 +71,13 @@ public final class SystemCounters {
     }
     return out;
   }
+
+  /** True when the kernel clocks irq/softirq time (CONFIG_IRQ_TIME_ACCOUNTING), as far as /proc/config.gz says. */
+  public static boolean kernelHasIrqTimeAccounting() {
+    try (java.io.InputStream in = new java.util.zip.GZIPInputStream(Files.newInputStream(Path.of("/proc/config.gz")))) {
+      return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).contains("CONFIG_IRQ_TIME_ACCOUNTING=y");
+    } catch (IOException e) {
+      return false;
+    }
+  }
 }
