@@ -15,9 +15,6 @@ import java.util.Map;
 final class InterfaceTracker implements LinkMonitor.Listener {
   private static final System.Logger LOG = System.getLogger(InterfaceTracker.class.getName());
   private static final long WARN_EVERY_NANOS = 30_000_000_000L;
-  private static final int EINVAL = 22;
-  private static final int EOPNOTSUPP = 95;
-  private static final int ENOTSUPP = 524;
 
   private final InterfaceSelector selector;
   private final BpfProgram ingress;
@@ -100,7 +97,7 @@ final class InterfaceTracker implements LinkMonitor.Listener {
       failures.remove(link.ifindex());
     } catch (BpfException e) {
       boolean tcxRefused = mode == TcAttachment.Mode.TCX
-          && (e.errno() == EINVAL || e.errno() == EOPNOTSUPP || e.errno() == ENOTSUPP);
+          && (e.errno() == Errno.EINVAL || e.errno() == Errno.EOPNOTSUPP || e.errno() == Errno.ENOTSUPP);
       if (tcxRefused && !modeFixed) {
         // The kernel has no tcx (before 6.6): everything goes through clsact from here on.
         mode = TcAttachment.Mode.CLSACT;

@@ -15,10 +15,6 @@ public final class MapReader implements AutoCloseable {
   /** Entries per batch call; 16k flow entries are about 1.3 MB of buffer on two CPUs. */
   public static final int DEFAULT_BATCH = 16_384;
 
-  private static final int ENOENT = 2;
-  private static final int EINVAL = 22;
-  private static final int ENOTSUPP = 524; // kernel-internal "not supported", seen by user space
-  private static final int EOPNOTSUPP = 95;
 
   /** Receives each entry. Values of a per-CPU map come as {@code cpus} slots {@code valueStride} bytes apart. */
   @FunctionalInterface
@@ -87,7 +83,7 @@ public final class MapReader implements AutoCloseable {
       try {
         return readBatched(visitor);
       } catch (BpfException e) {
-        if (e.errno() != EINVAL && e.errno() != ENOTSUPP && e.errno() != EOPNOTSUPP) {
+        if (e.errno() != Errno.EINVAL && e.errno() != Errno.ENOTSUPP && e.errno() != Errno.EOPNOTSUPP) {
           throw e;
         }
         // Kernels before 5.6 (and some map types) have no batch ops.
@@ -105,7 +101,7 @@ public final class MapReader implements AutoCloseable {
       count[0] = batch;
       int rc = LibBpf.bpf_map_lookup_batch(fd, first ? null : inToken, outToken, keys, values, count, null);
       int err = rc < 0 ? -rc : 0;
-      if (err != 0 && err != ENOENT) {
+      if (err != 0 && err != Errno.ENOENT) {
         if (first) {
           throw BpfException.of("bpf_map_lookup_batch(" + map.name() + ")", err);
         }
@@ -116,7 +112,7 @@ public final class MapReader implements AutoCloseable {
         visitor.entry(keyView, i * keySize, valueView, i * valueStride * cpus, valueStride, cpus);
       }
       total += n;
-      if (err == ENOENT) {
+      if (err == Errno.ENOENT) {
         return total;
       }
       inToken.write(0, outToken.getByteArray(0, (int) outToken.size()), 0, (int) outToken.size());
@@ -132,7 +128,7 @@ public final class MapReader implements AutoCloseable {
     while (true) {
       int rc = LibBpf.bpf_map_get_next_key(fd, first ? null : inToken, outToken);
       if (rc < 0) {
-        if (-rc == ENOENT) {
+        if (-rc == Errno.ENOENT) {
           return total;
         }
         throw BpfException.of("bpf_map_get_next_key(" + map.name() + ")", -rc);
@@ -143,7 +139,7 @@ public final class MapReader implements AutoCloseable {
       keys.write(0, k, 0, keySize);
       rc = LibBpf.bpf_map_lookup_elem(fd, keys, values);
       if (rc < 0) {
-        if (-rc == ENOENT) {
+        if (-rc == Errno.ENOENT) {
           continue; // deleted (evicted) between the two calls
         }
         throw BpfException.of("bpf_map_lookup_elem(" + map.name() + ")", -rc);

@@ -25,9 +25,6 @@ public final class TcAttachment implements AutoCloseable {
 
   static final int TC_HOOK_SIZE = 24; // sizeof(struct bpf_tc_hook)
   static final int TC_OPTS_SIZE = 32; // sizeof(struct bpf_tc_opts)
-  private static final int EEXIST = 17;
-  private static final int ENOENT = 2;
-  private static final int ENODEV = 19;
 
   private final int ifindex;
   private final String ifname;
@@ -87,7 +84,7 @@ public final class TcAttachment implements AutoCloseable {
         if (ledger != null) {
           ledger.created(ifindex, ifname);
         }
-      } else if (-rc != EEXIST) {
+      } else if (-rc != Errno.EEXIST) {
         throw BpfException.of("bpf_tc_hook_create(ifindex=" + ifindex + " " + ifname + ")", -rc);
       }
     }
@@ -167,7 +164,7 @@ public final class TcAttachment implements AutoCloseable {
       if (createdQdisc) {
         try (Memory hook = hook(ifindex, LibBpf.BPF_TC_INGRESS | LibBpf.BPF_TC_EGRESS)) {
           int rc = LibbpfLog.quietly(() -> LibBpf.bpf_tc_hook_destroy(hook));
-          if ((rc == 0 || -rc == ENOENT || -rc == ENODEV) && ledger != null) {
+          if ((rc == 0 || -rc == Errno.ENOENT || -rc == Errno.ENODEV) && ledger != null) {
             ledger.forget(ifindex, ifname);
           }
         }
