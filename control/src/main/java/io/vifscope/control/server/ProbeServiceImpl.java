@@ -529,12 +529,4 @@ public final class ProbeServiceImpl extends ProbeServiceGrpc.ProbeServiceImplBas
       case HOST_TRANSMIT -> io.vifscope.proto.v1.Direction.DIRECTION_HOST_TRANSMIT;
     };
   }
-
-  AgentState state() {
-    return state;
-  }
-
-  Services services() {
-    return services;
-  }
 }
