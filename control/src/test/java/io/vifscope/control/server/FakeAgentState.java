@@ -14,7 +14,7 @@ import java.util.Map;
 import java.util.function.Function;
 
 /** An agent state whose windows come from a function the test controls. */
-final class FakeAgentState implements AgentState {
+public final class FakeAgentState implements AgentState {
   final Map<Integer, Resolution> resolutions = new HashMap<>();
   final List<Domain> domains = new ArrayList<>();
   final Map<String, long[]> drops = new HashMap<>();

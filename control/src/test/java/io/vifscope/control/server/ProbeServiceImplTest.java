@@ -62,11 +62,11 @@ import org.junit.jupiter.api.io.TempDir;
  * to one guest's custom-named vif), plus quieter traffic, so that each answer can be checked by hand.
  */
 class ProbeServiceImplTest {
-  private static final int UPLINK = 2;
-  private static final int VIF = 5;
-  private static final int WEB = 6;
-  private static final Domain SYSLOG01 = new Domain(74, "syslog01", "3f9e4c1a-74d2-4b8e-a1c7-000a1700004a");
-  private static final Domain WEB01 = new Domain(12, "web01", "6b2d8e0f-12a4-4c6b-9d3e-0c0000000012");
+  static final int UPLINK = 2;
+  static final int VIF = 5;
+  static final int WEB = 6;
+  static final Domain SYSLOG01 = new Domain(74, "syslog01", "3f9e4c1a-74d2-4b8e-a1c7-000a1700004a");
+  static final Domain WEB01 = new Domain(12, "web01", "6b2d8e0f-12a4-4c6b-9d3e-0c0000000012");
   private static final double SECONDS = 10;
 
   private final FakeAgentState state = new FakeAgentState();
@@ -118,7 +118,7 @@ class ProbeServiceImplTest {
   }
 
   /** The incident over 10 s; {@code unattributed} packets lost on the uplink. */
-  private static WindowStats incident(long unattributed) {
+  static WindowStats incident(long unattributed) {
     try {
       Map<FlowKey, long[]> flows = new HashMap<>();
       String[] senders = {"198.18.0.201", "198.18.0.202", "198.18.0.203"};

@@ -1,0 +1,22 @@
+package io.vifscope.control.cli;
+
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+
+/** Turns gRPC failures into sentences that tell the user what to do. */
+final class Agents {
+  private Agents() {}
+
+  static String explain(String target, StatusRuntimeException e) {
+    Status s = e.getStatus();
+    return switch (s.getCode()) {
+      case UNAVAILABLE -> "vifscope: no agent answers on " + target + ": start `vifscope agent` (as root), or point "
+          + "--socket/--target at a running one";
+      case PERMISSION_DENIED, UNAUTHENTICATED -> "vifscope: " + target + " refused the call: " + s.getDescription()
+          + " (is your user in the agent's socket group, or is a client certificate needed?)";
+      case INVALID_ARGUMENT -> "vifscope: " + s.getDescription();
+      case DEADLINE_EXCEEDED -> "vifscope: " + target + " did not answer in time";
+      default -> "vifscope: " + target + ": " + s.getCode() + (s.getDescription() == null ? "" : " " + s.getDescription());
+    };
+  }
+}
