@@ -1,8 +1,5 @@
 package io.vifscope.control.cli;
 
-import com.google.protobuf.util.JsonFormat;
-import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import io.vifscope.proto.v1.DiagnoseRequest;
 import io.vifscope.proto.v1.DiagnoseResponse;
 import io.vifscope.proto.v1.Finding;
@@ -12,12 +9,9 @@ import io.vifscope.proto.v1.Severity;
 import io.vifscope.proto.v1.Talker;
 import java.io.PrintWriter;
 import java.util.Locale;
-import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import io.vifscope.control.server.Format;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -29,16 +23,11 @@ import picocli.CommandLine.Option;
     footerHeading = "%nExamples:%n",
     footer = {"  sudo vifscope diagnose", "  vifscope diagnose --window 30s --json",
         "  vifscope diagnose --socket /run/vifscope/vifscope.sock --guest-pps 20000"})
-public final class DiagnoseCommand implements Callable<Integer> {
+public final class DiagnoseCommand extends QueryCommand<DiagnoseResponse> {
   /** Exit code when a finding crosses its threshold. */
   public static final int FINDINGS = 1;
   /** Exit code when no agent answered. */
-  public static final int NO_AGENT = 3;
-
-  @Mixin Targets targets = new Targets();
-
-  @Option(names = "--window", paramLabel = "DURATION", description = "Window, e.g. 10s (default), 1m.")
-  String window = "10s";
+  public static final int NO_AGENT = QueryCommand.NO_AGENT;
 
   @Option(names = "--hot-cpu", paramLabel = "SHARE", description = "A CPU is hot from this softirq share (default 0.25).")
   double hotCpu = 0.25;
@@ -46,48 +35,25 @@ public final class DiagnoseCommand implements Callable<Integer> {
   @Option(names = "--guest-pps", paramLabel = "PPS", description = "A guest interface is a finding from this rate (default 10000).")
   double guestPps = 10_000;
 
-  @Option(names = "--json", description = "Print the proto's JSON (one object per agent).")
-  boolean json;
-
-  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+  @Override
+  DiagnoseResponse ask(ProbeServiceGrpc.ProbeServiceBlockingStub stub, com.google.protobuf.Duration window) {
+    return stub.diagnose(DiagnoseRequest.newBuilder().setWindow(window).setHotCpuSoftirqShare(hotCpu)
+        .setGuestPacketsPerSecond(guestPps).build());
+  }
 
   @Override
-  public Integer call() throws Exception {
-    PrintWriter out = spec.commandLine().getOut();
-    PrintWriter err = spec.commandLine().getErr();
-    DiagnoseRequest req;
-    try {
-      req = DiagnoseRequest.newBuilder().setWindow(Durations.parse("--window", window))
-          .setHotCpuSoftirqShare(hotCpu).setGuestPacketsPerSecond(guestPps).build();
-    } catch (IllegalArgumentException e) {
-      err.println("vifscope: " + e.getMessage());
-      return CommandLine.ExitCode.USAGE;
-    }
-    int answered = 0;
-    boolean findings = false;
-    for (Targets.Connection c : targets.open()) {
-      try (c) {
-        DiagnoseResponse r = ProbeServiceGrpc.newBlockingStub(c.channel()).withDeadlineAfter(10, TimeUnit.SECONDS)
-            .diagnose(req);
-        answered++;
-        findings |= r.getFindingsList().stream().anyMatch(f -> f.getSeverity().getNumber() >= Severity.SEVERITY_WARNING_VALUE);
-        if (json) {
-          out.println(JsonFormat.printer().print(r));
-        } else {
-          printText(out, r);
-        }
-      } catch (StatusRuntimeException e) {
-        err.println(Agents.explain(c.label(), e));
-        if (e.getStatus().getCode() == Status.Code.INVALID_ARGUMENT) {
-          return CommandLine.ExitCode.USAGE;
-        }
-      }
-    }
-    out.flush();
-    if (answered == 0) {
-      return NO_AGENT;
-    }
-    return findings ? FINDINGS : CommandLine.ExitCode.OK;
+  boolean finding(DiagnoseResponse r) {
+    return r.getFindingsList().stream().anyMatch(f -> f.getSeverity().getNumber() >= Severity.SEVERITY_WARNING_VALUE);
+  }
+
+  @Override
+  int exitCode(boolean anyFinding) {
+    return anyFinding ? FINDINGS : CommandLine.ExitCode.OK;
+  }
+
+  @Override
+  void print(PrintWriter out, DiagnoseResponse r) {
+    printText(out, r);
   }
 
   static void printText(PrintWriter out, DiagnoseResponse r) {

@@ -13,7 +13,8 @@ import picocli.CommandLine.Command;
     name = "vifscope",
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
-    subcommands = {AgentCommand.class, DiagnoseCommand.class},
+    subcommands = {AgentCommand.class, DiagnoseCommand.class, SoftirqCommand.class, IfacesCommand.class,
+        DomainsCommand.class},
     description = "Which guest interface, domain and flow is behind a dom0's softirq load.",
     footerHeading = "%nExamples:%n",
     footer = {"  vifscope --version", "  vifscope --help"})

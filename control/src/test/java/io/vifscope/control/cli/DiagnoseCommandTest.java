@@ -87,4 +87,16 @@ class DiagnoseCommandTest {
     run("diagnose", "--help");
     assertTrue(out.toString().strip().endsWith("--guest-pps 20000"), out.toString());
   }
+
+  @Test
+  void softirqIfacesAndDomainsPrintTheirTables() {
+    assertEquals(0, run("softirq", "--in-process", name));
+    assertTrue(out.toString().contains("CPU1   si  61.0%  ksoftirqd  78% | NET_RX 61.0%"), out.toString());
+    assertTrue(out.toString().contains("NAPI vsleth0"), out.toString());
+    assertEquals(0, run("ifaces", "--in-process", name));
+    assertTrue(out.toString().contains("000a17-I"), out.toString());
+    assertTrue(out.toString().matches("(?s).*000a17-I\\s+vif\\s+syslog01 \\(74\\).*30k.*"), out.toString());
+    assertEquals(0, run("domains", "--in-process", name));
+    assertTrue(out.toString().matches("(?s).*74\\s+syslog01\\s+000a17-I\\s+30k.*"), out.toString());
+  }
 }

@@ -1,0 +1,45 @@
+package io.vifscope.control.cli;
+
+import io.vifscope.control.server.Format;
+import io.vifscope.proto.v1.CpuSoftirq;
+import io.vifscope.proto.v1.GetSoftirqStatsRequest;
+import io.vifscope.proto.v1.GetSoftirqStatsResponse;
+import io.vifscope.proto.v1.NapiDevice;
+import io.vifscope.proto.v1.ProbeServiceGrpc;
+import io.vifscope.proto.v1.SoftirqVector;
+import java.io.PrintWriter;
+import java.util.Locale;
+import picocli.CommandLine.Command;
+
+/** {@code vifscope softirq}: per CPU, softirq share by vector, the ksoftirqd share, NET_RX time by polled device. */
+@Command(name = "softirq", mixinStandardHelpOptions = true,
+    description = "Softirq time per CPU and vector, and NET_RX time by NAPI device.",
+    footerHeading = "%nExamples:%n",
+    footer = {"  vifscope softirq", "  vifscope softirq --window 1m --json"})
+public final class SoftirqCommand extends QueryCommand<GetSoftirqStatsResponse> {
+  @Override
+  GetSoftirqStatsResponse ask(ProbeServiceGrpc.ProbeServiceBlockingStub stub, com.google.protobuf.Duration window) {
+    return stub.getSoftirqStats(GetSoftirqStatsRequest.newBuilder().setWindow(window).build());
+  }
+
+  @Override
+  void print(PrintWriter out, GetSoftirqStatsResponse r) {
+    out.println(r.getMeta().getNode() + ":");
+    for (CpuSoftirq c : r.getCpusList()) {
+      StringBuilder vectors = new StringBuilder();
+      for (SoftirqVector v : c.getVectorsList()) {
+        if (v.getCpuShare() >= 0.001) {
+          vectors.append(String.format(Locale.ROOT, " %s %.1f%%", v.getName(), 100 * v.getCpuShare()));
+        }
+      }
+      out.printf(Locale.ROOT, "  CPU%-3d si %5.1f%%  ksoftirqd %3.0f%% |%s%n", c.getCpu(), 100 * c.getSoftirqShare(),
+          100 * c.getKsoftirqdShare(), vectors);
+      for (NapiDevice d : c.getNapiList()) {
+        if (d.getCpuShare() >= 0.001) {
+          out.printf(Locale.ROOT, "         NAPI %-14s %5.1f%%  %8s pkt/s%s%n", d.getDevice(), 100 * d.getCpuShare(),
+              Format.count(d.getPacketsPerSecond()), d.hasDomain() ? "  domain " + d.getDomain().getName() : "");
+        }
+      }
+    }
+  }
+}
