@@ -62,7 +62,7 @@ public final class DiagnoseCommand extends QueryCommand<DiagnoseResponse> {
       out.println("  " + f.getSeverity().name().replace("SEVERITY_", "").toLowerCase(Locale.ROOT) + ": " + f.getMessage());
     }
     for (InterfaceStats g : r.getGuestInterfacesList()) {
-      out.printf(Locale.ROOT, "  guest %-12s %-10s %8s pkt/s in %8s pkt/s out%n", g.getInterface().getName(),
+      out.printf(Locale.ROOT, "  guest %-12s %-10s %8s pkt/s to it, %8s pkt/s from it%n", g.getInterface().getName(),
           g.hasDomain() ? g.getDomain().getName() : "-", Format.count(g.getTxPacketsPerSecond()),
           Format.count(g.getRxPacketsPerSecond()));
     }

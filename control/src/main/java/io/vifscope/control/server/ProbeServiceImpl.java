@@ -443,7 +443,8 @@ public final class ProbeServiceImpl extends ProbeServiceGrpc.ProbeServiceImplBas
         }
         Resolution r = state.resolve(i.getInterface().getIfindex());
         Domain d = r.nic().domain();
-        DomainStats.Builder b = byDomain.computeIfAbsent(domainKey(d), k -> DomainStats.newBuilder().setDomain(domainRef(d)));
+        DomainStats.Builder b = byDomain.computeIfAbsent(domainKey(d), k -> DomainStats.newBuilder());
+        b.setDomain(domainRef(d)); // as its interface resolves: the same id the other answers show
         b.addInterfaces(i.getInterface());
         // dom0 transmits toward the guest (egress) and receives from it (ingress).
         b.setToGuestPacketsPerSecond(b.getToGuestPacketsPerSecond() + i.getTxPacketsPerSecond());

@@ -285,8 +285,12 @@ class ProbeServiceImplTest {
     assertEquals(1, vif.getTxErrors());
     assertEquals("xenstore", vif.getDomainSource());
 
+    // A source that numbers domains its own way (libvirt's test driver) lists syslog01 as id 3 first; the
+    // answer keeps the id its interface resolves to, as every other answer shows it.
+    state.domains.add(0, new Domain(3, "syslog01", SYSLOG01.uuid()));
     ListDomainsResponse d = stub.listDomains(ListDomainsRequest.getDefaultInstance());
     assertEquals("syslog01", d.getDomains(0).getDomain().getName());
+    assertEquals(74, d.getDomains(0).getDomain().getId());
     assertEquals(30_000, d.getDomains(0).getToGuestPacketsPerSecond(), 1e-9);
     assertEquals("000a17-I", d.getDomains(0).getInterfaces(0).getName());
   }
