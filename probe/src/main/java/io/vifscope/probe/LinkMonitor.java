@@ -186,6 +186,11 @@ public final class LinkMonitor implements AutoCloseable {
     return Map.copyOf(table.links);
   }
 
+  /** One link as last reported, or null: a lookup, no copy of the table. */
+  public LinkInfo link(int ifindex) {
+    return table.links.get(ifindex);
+  }
+
   /** Netlink messages skipped as malformed since start. */
   public long malformedMessages() {
     return malformed;

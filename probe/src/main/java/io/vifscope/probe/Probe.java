@@ -202,6 +202,11 @@ public final class Probe implements AutoCloseable {
     return monitor.links();
   }
 
+  /** One link as netlink reported it last, or null when it is gone (no copy of the table). */
+  public LinkInfo link(int ifindex) {
+    return monitor.link(ifindex);
+  }
+
   /** Interfaces that are selected but could not be attached, with the error. */
   public Map<Integer, String> attachFailures() {
     return tracker.failures();

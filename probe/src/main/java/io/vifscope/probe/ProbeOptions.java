@@ -60,7 +60,4 @@ public record ProbeOptions(
     return new ProbeOptions(include, exclude, withDefaults, flowEntries, tcMode, on, ledgerFile);
   }
 
-  public ProbeOptions withExclude(List<String> globs) {
-    return new ProbeOptions(include, globs, withDefaults, flowEntries, tcMode, bpfStats, ledgerFile);
-  }
 }

@@ -24,10 +24,6 @@ public record TalkerQuery(Grouping grouping, boolean byBytes, Set<String> interf
     ports = Set.copyOf(ports);
   }
 
-  /** Top 20 sources by packets, no filters. */
-  public static TalkerQuery topSources(int limit) {
-    return new TalkerQuery(Grouping.SOURCE, false, Set.of(), Set.of(), null, Set.of(), Set.of(), limit);
-  }
 
   /** True when a filter looks inside flows (protocol or port), which interface totals cannot answer. */
   boolean filtersFlows() {

@@ -212,7 +212,7 @@ public final class Agent implements AutoCloseable, AgentState {
 
   @Override
   public Resolution resolve(int ifindex) {
-    LinkInfo link = probe.links().get(ifindex);
+    LinkInfo link = probe.link(ifindex); // called per interface per poll and per query: no table copy
     if (link == null) {
       Resolution before = lastResolution.get(ifindex);
       if (before != null) {

@@ -435,16 +435,16 @@ public final class ProbeServiceImpl extends ProbeServiceGrpc.ProbeServiceImplBas
       WindowStats w = state.window(window);
       Map<String, DomainStats.Builder> byDomain = new LinkedHashMap<>();
       for (Domain d : state.domains()) {
-        byDomain.computeIfAbsent(domainKey(d), k -> DomainStats.newBuilder().setDomain(domainRef(d)));
+        byDomain.computeIfAbsent(domainKey(d.id(), d.name(), d.uuid()), k -> DomainStats.newBuilder().setDomain(domainRef(d)));
       }
       for (InterfaceStats i : interfaces(w, Map.of())) {
         if (!i.hasDomain()) {
           continue;
         }
-        Resolution r = state.resolve(i.getInterface().getIfindex());
-        Domain d = r.nic().domain();
-        DomainStats.Builder b = byDomain.computeIfAbsent(domainKey(d), k -> DomainStats.newBuilder());
-        b.setDomain(domainRef(d)); // as its interface resolves: the same id the other answers show
+        DomainRef d = i.getDomain(); // already resolved by interfaces()
+        DomainStats.Builder b = byDomain.computeIfAbsent(domainKey(d.getId(), d.getName(), d.getUuid()),
+            k -> DomainStats.newBuilder());
+        b.setDomain(d); // as its interface resolves: the same id the other answers show
         b.addInterfaces(i.getInterface());
         // dom0 transmits toward the guest (egress) and receives from it (ingress).
         b.setToGuestPacketsPerSecond(b.getToGuestPacketsPerSecond() + i.getTxPacketsPerSecond());
@@ -463,8 +463,8 @@ public final class ProbeServiceImpl extends ProbeServiceGrpc.ProbeServiceImplBas
     }
   }
 
-  private static String domainKey(Domain d) {
-    return d.uuid().isEmpty() ? d.name() + "#" + d.id() : d.uuid();
+  private static String domainKey(int id, String name, String uuid) {
+    return uuid.isEmpty() ? name + "#" + id : uuid;
   }
 
   // ---- diagnose -----------------------------------------------------------------------------------------------
