@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.netty.util.Version;
 import io.vifscope.control.cli.Main;
 import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
 import java.io.StringWriter;
 import java.util.Map;
 import java.util.Set;
@@ -43,13 +45,24 @@ class BuildTest {
   }
 
   @Test
-  void helpEndsWithExamples() {
-    StringWriter out = new StringWriter();
-    CommandLine cmd = Main.newCommandLine();
-    cmd.setOut(new PrintWriter(out));
-    assertEquals(0, cmd.execute("--help"));
-    String help = out.toString();
-    assertTrue(help.contains("Examples:"), help);
-    assertTrue(help.strip().endsWith("vifscope --help"), help);
+  void everyCommandsHelpEndsWithExamples() {
+    CommandLine root = Main.newCommandLine();
+    List<String> names = new ArrayList<>();
+    names.add("");
+    root.getSubcommands().keySet().stream().filter(n -> !n.equals("help")).forEach(names::add);
+    assertTrue(names.containsAll(List.of("agent", "top", "diagnose", "softirq", "ifaces", "domains", "status", "demo")),
+        names.toString());
+    for (String name : names) {
+      StringWriter out = new StringWriter();
+      CommandLine cmd = Main.newCommandLine();
+      cmd.setOut(new PrintWriter(out));
+      assertEquals(0, name.isEmpty() ? cmd.execute("--help") : cmd.execute(name, "--help"), name);
+      String help = out.toString().strip();
+      int examples = help.lastIndexOf("Examples:");
+      assertTrue(examples > 0, "no examples in the help of '" + name + "': " + help);
+      String after = help.substring(examples);
+      assertTrue(after.lines().skip(1).allMatch(l -> l.isEmpty() || l.startsWith("  ")), name + ": " + after);
+      assertTrue(after.contains("vifscope"), name + ": " + after);
+    }
   }
 }

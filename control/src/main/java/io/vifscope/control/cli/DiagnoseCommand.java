@@ -21,13 +21,17 @@ import picocli.CommandLine.Option;
 @Command(name = "diagnose", mixinStandardHelpOptions = true,
     description = "Why is softirq high, and who is it for? One answer from each agent.",
     footerHeading = "%nExamples:%n",
-    footer = {"  sudo vifscope diagnose", "  vifscope diagnose --window 30s --json",
-        "  vifscope diagnose --socket /run/vifscope/vifscope.sock --guest-pps 20000"})
+    footer = {"  vifscope diagnose", "  vifscope diagnose --window 30s --json",
+        "  sudo vifscope diagnose --sample 5s   # no agent: watch 5 s from here",
+        "  vifscope diagnose --socket /run/vifscope/vifscope.sock --guest-pps 20000",
+        "  vifscope diagnose --target hv1:7443 --target hv2:7443 --tls-ca ca.pem --json"})
 public final class DiagnoseCommand extends QueryCommand<DiagnoseResponse> {
   /** Exit code when a finding crosses its threshold. */
   public static final int FINDINGS = 1;
   /** Exit code when no agent answered. */
   public static final int NO_AGENT = QueryCommand.NO_AGENT;
+
+  @CommandLine.Mixin EmbeddedOptions embedded = new EmbeddedOptions();
 
   @Option(names = "--hot-cpu", paramLabel = "SHARE", description = "A CPU is hot from this softirq share (default 0.25).")
   double hotCpu = 0.25;
@@ -36,9 +40,42 @@ public final class DiagnoseCommand extends QueryCommand<DiagnoseResponse> {
   double guestPps = 10_000;
 
   @Override
+  EmbeddedOptions embeddedOptions() {
+    return embedded;
+  }
+
+  @Override
+  void validate() {
+    if (!(hotCpu > 0 && hotCpu <= 1)) {
+      throw new IllegalArgumentException("--hot-cpu: " + hotCpu + " is not a share between 0 and 1 (0.25 = 25%)");
+    }
+    if (!(guestPps > 0)) {
+      throw new IllegalArgumentException("--guest-pps: " + guestPps + " is not a positive rate");
+    }
+  }
+
+  @Override
   DiagnoseResponse ask(ProbeServiceGrpc.ProbeServiceBlockingStub stub, com.google.protobuf.Duration window) {
-    return stub.diagnose(DiagnoseRequest.newBuilder().setWindow(window).setHotCpuSoftirqShare(hotCpu)
-        .setGuestPacketsPerSecond(guestPps).build());
+    DiagnoseRequest.Builder q = DiagnoseRequest.newBuilder().setWindow(window).setHotCpuSoftirqShare(hotCpu)
+        .setGuestPacketsPerSecond(guestPps);
+    if (spec.commandLine().getParseResult().hasMatchedOption("--limit")) {
+      q.setTopSources(filters.limit);
+    }
+    return stub.diagnose(q.build());
+  }
+
+  /** The filters narrow the guest interfaces and sources shown; the summary and findings stay whole. */
+  @Override
+  DiagnoseResponse narrow(DiagnoseResponse r) {
+    DiagnoseResponse.Builder b = r.toBuilder().clearGuestInterfaces().clearTopSources();
+    r.getGuestInterfacesList().stream()
+        .filter(g -> filters.interfaceMatches(g.getInterface().getName()) && filters.domainMatches(g.getDomain()))
+        .limit(filters.limit).forEach(b::addGuestInterfaces);
+    r.getTopSourcesList().stream()
+        .filter(t -> filters.interfaceMatches(t.getInterface().getName()) && filters.domainMatches(t.getDomain())
+            && filters.flowMatches(t.getProtocol(), t.getSourcePort(), t.getDestinationPort()))
+        .limit(filters.limit).forEach(b::addTopSources);
+    return b.build();
   }
 
   @Override

@@ -15,11 +15,21 @@ import picocli.CommandLine.Command;
 @Command(name = "domains", mixinStandardHelpOptions = true,
     description = "Guest domains, their interfaces, and traffic to and from them.",
     footerHeading = "%nExamples:%n",
-    footer = {"  vifscope domains", "  vifscope domains --json"})
+    footer = {"  vifscope domains", "  vifscope domains --json", "  vifscope domains --window 1m --limit 5"})
 public final class DomainsCommand extends QueryCommand<ListDomainsResponse> {
   @Override
   ListDomainsResponse ask(ProbeServiceGrpc.ProbeServiceBlockingStub stub, com.google.protobuf.Duration window) {
     return stub.listDomains(ListDomainsRequest.newBuilder().setWindow(window).build());
+  }
+
+  @Override
+  ListDomainsResponse narrow(ListDomainsResponse r) {
+    ListDomainsResponse.Builder b = r.toBuilder().clearDomains();
+    r.getDomainsList().stream()
+        .filter(d -> filters.domainMatches(d.getDomain())
+            && (filters.interfaces.isEmpty() || d.getInterfacesList().stream().anyMatch(i -> filters.interfaceMatches(i.getName()))))
+        .limit(filters.limit).forEach(b::addDomains);
+    return b.build();
   }
 
   @Override

@@ -13,11 +13,21 @@ import picocli.CommandLine.Command;
 @Command(name = "ifaces", mixinStandardHelpOptions = true,
     description = "Watched interfaces: rates, drops, role and domain.",
     footerHeading = "%nExamples:%n",
-    footer = {"  vifscope ifaces", "  vifscope ifaces --window 1m --json"})
+    footer = {"  vifscope ifaces", "  vifscope ifaces --window 1m --json", "  vifscope ifaces --domain syslog01",
+        "  vifscope ifaces --socket /run/vifscope/vifscope.sock --target hv2:7443 --tls-ca ca.pem"})
 public final class IfacesCommand extends QueryCommand<ListInterfacesResponse> {
   @Override
   ListInterfacesResponse ask(ProbeServiceGrpc.ProbeServiceBlockingStub stub, com.google.protobuf.Duration window) {
     return stub.listInterfaces(ListInterfacesRequest.newBuilder().setWindow(window).build());
+  }
+
+  @Override
+  ListInterfacesResponse narrow(ListInterfacesResponse r) {
+    ListInterfacesResponse.Builder b = r.toBuilder().clearInterfaces();
+    r.getInterfacesList().stream()
+        .filter(i -> filters.interfaceMatches(i.getInterface().getName()) && filters.domainMatches(i.getDomain()))
+        .limit(filters.limit).forEach(b::addInterfaces);
+    return b.build();
   }
 
   @Override

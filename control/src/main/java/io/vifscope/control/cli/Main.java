@@ -13,11 +13,12 @@ import picocli.CommandLine.Command;
     name = "vifscope",
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
-    subcommands = {AgentCommand.class, DiagnoseCommand.class, SoftirqCommand.class, IfacesCommand.class,
-        DomainsCommand.class},
+    subcommands = {AgentCommand.class, TopCommand.class, DiagnoseCommand.class, SoftirqCommand.class,
+        IfacesCommand.class, DomainsCommand.class, StatusCommand.class, DemoCommand.class, CommandLine.HelpCommand.class},
     description = "Which guest interface, domain and flow is behind a dom0's softirq load.",
     footerHeading = "%nExamples:%n",
-    footer = {"  vifscope --version", "  vifscope --help"})
+    footer = {"  sudo vifscope demo      # the incident, reproduced in a lab",
+        "  vifscope top", "  vifscope diagnose --json", "  vifscope help top"})
 public final class Main implements Callable<Integer> {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -28,7 +29,8 @@ public final class Main implements Callable<Integer> {
 
   /** The configured command line; tests run it in-process with their own writers. */
   public static CommandLine newCommandLine() {
-    return new CommandLine(new Main());
+    // Wide enough that no example is broken inside a path or URI (and for the man page made from the help).
+    return new CommandLine(new Main()).setUsageHelpWidth(100);
   }
 
   @Override

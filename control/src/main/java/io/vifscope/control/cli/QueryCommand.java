@@ -3,25 +3,27 @@ package io.vifscope.control.cli;
 import com.google.protobuf.Message;
 import com.google.protobuf.util.JsonFormat;
 import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import io.vifscope.proto.v1.ProbeServiceGrpc;
 import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * What every query command shares: the targets (one agent or a fleet), {@code --json}, {@code --window}, and
- * the exit codes. A subclass asks one agent and prints one answer; unreachable agents are reported and the
- * others still answer.
+ * What every one-shot query command shares: the targets (one agent or a fleet, asked at once), the filters and
+ * {@code --limit}, {@code --json}, {@code --window}, and the exit codes. Unreachable agents are reported and the
+ * others still answer. A subclass asks one agent and prints answers.
  */
 abstract class QueryCommand<R extends Message> implements Callable<Integer> {
   /** Exit code when no agent answered. */
   static final int NO_AGENT = 3;
 
   @Mixin Targets targets = new Targets();
+
+  @Mixin Filters filters = new Filters();
 
   @Option(names = "--json", description = "Print the proto's JSON (one object per agent).")
   boolean json;
@@ -36,6 +38,21 @@ abstract class QueryCommand<R extends Message> implements Callable<Integer> {
 
   /** Prints one answer as text. */
   abstract void print(PrintWriter out, R answer);
+
+  /** The answer narrowed by the filters and the limit, for text and JSON alike (default: as it came). */
+  R narrow(R answer) {
+    return answer;
+  }
+
+  /** Prints every answer as text; a command that merges a fleet's answers overrides this. */
+  void printAll(PrintWriter out, List<R> answers) {
+    answers.forEach(a -> print(out, a));
+  }
+
+  /** Embedded mode's options, or null for a command that needs a running agent. */
+  EmbeddedOptions embeddedOptions() {
+    return null;
+  }
 
   /** The exit code once every agent answered (0 unless the command has findings). */
   int exitCode(boolean anyFinding) {
@@ -54,33 +71,41 @@ abstract class QueryCommand<R extends Message> implements Callable<Integer> {
     com.google.protobuf.Duration w;
     try {
       w = Durations.parse("--window", window);
+      filters.validate();
+      if (embeddedOptions() != null) {
+        Durations.parse("--sample", embeddedOptions().sample);
+      }
       validate();
     } catch (IllegalArgumentException e) {
       err.println("vifscope: " + e.getMessage());
+      err.flush();
       return CommandLine.ExitCode.USAGE;
     }
-    int answered = 0;
-    boolean findings = false;
-    for (Targets.Connection c : targets.open()) {
-      try (c) {
-        R r = ask(ProbeServiceGrpc.newBlockingStub(c.channel()).withDeadlineAfter(10, TimeUnit.SECONDS), w);
-        answered++;
-        findings |= finding(r);
-        if (json) {
-          out.println(JsonFormat.printer().print(r));
+    List<R> answers = new ArrayList<>();
+    boolean usage = false;
+    try (Session session = Session.open(targets, embeddedOptions(), err)) {
+      for (Fleet.Answer<R> a : session.ask(stub -> ask(stub, w))) {
+        if (a.ok()) {
+          answers.add(narrow(a.response()));
         } else {
-          print(out, r);
-        }
-      } catch (StatusRuntimeException e) {
-        err.println(Agents.explain(c.label(), e));
-        if (e.getStatus().getCode() == Status.Code.INVALID_ARGUMENT) {
-          return CommandLine.ExitCode.USAGE;
+          err.println(Agents.explain(a.target(), a.error()));
+          usage |= a.error().getStatus().getCode() == Status.Code.INVALID_ARGUMENT;
         }
       }
     }
+    if (json) {
+      for (R r : answers) {
+        out.println(JsonFormat.printer().print(r));
+      }
+    } else {
+      printAll(out, answers);
+    }
     out.flush();
     err.flush();
-    return answered == 0 ? NO_AGENT : exitCode(findings);
+    if (usage) {
+      return CommandLine.ExitCode.USAGE;
+    }
+    return answers.isEmpty() ? NO_AGENT : exitCode(answers.stream().anyMatch(this::finding));
   }
 
   /** Checks the command's own options; throws IllegalArgumentException naming the option. */

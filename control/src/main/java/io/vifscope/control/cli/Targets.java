@@ -24,6 +24,9 @@ import picocli.CommandLine.Option;
  * gRPC client like any other tool.
  */
 public final class Targets {
+  /** The socket asked when no target is given; tests point it elsewhere. */
+  static String defaultSocket = AgentConfig.DEFAULT_SOCKET;
+
   @Option(names = "--socket", paramLabel = "PATH", description = "Agent unix socket, repeatable (default: "
       + AgentConfig.DEFAULT_SOCKET + ").")
   List<String> sockets = new ArrayList<>();
@@ -60,14 +63,18 @@ public final class Targets {
     }
   }
 
+  /** Whether no target was given, so that the default socket is used. */
+  boolean usesDefault() {
+    return sockets.isEmpty() && targets.isEmpty() && inProcess.isEmpty();
+  }
+
   /** Opens every target given, or the default socket when none is. */
   public List<Connection> open() throws SSLException {
     List<Connection> out = new ArrayList<>();
     for (String name : inProcess) {
       out.add(new Connection("in-process:" + name, InProcessChannelBuilder.forName(name).directExecutor().build(), null));
     }
-    List<String> socks = sockets.isEmpty() && targets.isEmpty() && inProcess.isEmpty()
-        ? List.of(AgentConfig.DEFAULT_SOCKET) : sockets;
+    List<String> socks = usesDefault() ? List.of(defaultSocket) : sockets;
     for (String path : socks) {
       EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
       ManagedChannel ch = NettyChannelBuilder.forAddress(new DomainSocketAddress(path)).eventLoopGroup(group)

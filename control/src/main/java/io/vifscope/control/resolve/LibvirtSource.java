@@ -574,7 +574,7 @@ public final class LibvirtSource implements DomainSource, AutoCloseable {
   }
 
   /** The effective uid from {@code /proc/self/status}, or -1 when it cannot be read (treated as non-root). */
-  static int effectiveUid() {
+  public static int effectiveUid() {
     try {
       for (String line : Files.readAllLines(Path.of("/proc/self/status"), StandardCharsets.UTF_8)) {
         if (line.startsWith("Uid:")) {

@@ -126,7 +126,8 @@ final class Diagnosis {
     if (!g.hasDomain()) {
       return "";
     }
-    return " (domain " + g.getDomain().getName() + ", id " + g.getDomain().getId() + ")";
+    return g.getDomain().getName().isEmpty() ? " (domain id " + g.getDomain().getId() + ")"
+        : " (domain " + g.getDomain().getName() + ", id " + g.getDomain().getId() + ")";
   }
 
   /**
@@ -147,8 +148,7 @@ final class Diagnosis {
     if (!guests.isEmpty()) {
       InterfaceStats g = guests.get(0);
       String kind = g.getInterface().getRole() == InterfaceRole.INTERFACE_ROLE_TAP ? "tap " : "vif ";
-      parts.add((device != null ? device + " → " : "") + kind + g.getInterface().getName()
-          + (g.hasDomain() ? " (domain " + g.getDomain().getName() + ", id " + g.getDomain().getId() + ")" : ""));
+      parts.add((device != null ? device + " → " : "") + kind + g.getInterface().getName() + domainText(g));
     } else if (device != null) {
       parts.add("NAPI " + device);
     }

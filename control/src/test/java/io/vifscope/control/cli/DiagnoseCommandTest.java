@@ -85,7 +85,7 @@ class DiagnoseCommandTest {
   @Test
   void helpEndsWithExamples() {
     run("diagnose", "--help");
-    assertTrue(out.toString().strip().endsWith("--guest-pps 20000"), out.toString());
+    assertTrue(out.toString().strip().endsWith("--tls-ca ca.pem --json"), out.toString());
   }
 
   @Test

@@ -21,10 +21,11 @@ public final class FakeAgentState implements AgentState {
   Function<Duration, WindowStats> windows;
   java.util.function.ToLongFunction<Duration> evictions = w -> 0;
   final List<Duration> asked = new ArrayList<>();
+  String node = "dom0-test";
 
   @Override
   public String node() {
-    return "dom0-test";
+    return node;
   }
 
   @Override

@@ -11,7 +11,13 @@ public final class ServiceFixtures {
   private ServiceFixtures() {}
 
   public static ProbeServiceImpl incidentService(Services services, ScheduledExecutorService timer) {
+    return incidentService(services, timer, "dom0-test");
+  }
+
+  /** The same, answering as {@code node} (for fleets). */
+  public static ProbeServiceImpl incidentService(Services services, ScheduledExecutorService timer, String node) {
     FakeAgentState state = new FakeAgentState();
+    state.node = node;
     state.resolutions.put(ProbeServiceImplTest.UPLINK, new Resolution("vsleth0", Role.PHYSICAL, null, "", false));
     state.resolutions.put(ProbeServiceImplTest.VIF, new Resolution("000a17-I", Role.GUEST_VIF,
         new GuestNic(ProbeServiceImplTest.SYSLOG01, 0, "00:16:3e:4a:00:00", false), "xenstore", false));
