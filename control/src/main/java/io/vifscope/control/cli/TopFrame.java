@@ -89,7 +89,8 @@ final class TopFrame {
     }
     List<Row> rows = new ArrayList<>();
     rates.forEach((t, v) -> rows.add(new Row(t, v)));
-    rows.sort(order.reversed());
+    // Equal rates keep one order from refresh to refresh, so that the screen does not flicker.
+    rows.sort(order.reversed().thenComparing(r -> r.talker().toString()));
     return new TopFrame(agents, rows.size() > limit ? new ArrayList<>(rows.subList(0, limit)) : rows);
   }
 
