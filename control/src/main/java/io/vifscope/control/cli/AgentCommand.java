@@ -166,7 +166,11 @@ public final class AgentCommand implements Callable<Integer> {
       description = "Watch only the --include interfaces, not the defaults (e.g. to keep off the host's own NICs).")
   boolean onlyIncluded;
 
-  @Option(names = {"-v", "--verbose"}, negatable = true, order = 19,
+  @Option(names = "--node-name", paramLabel = "NAME", order = 19,
+      description = "The node name every answer carries, for fleets (default: the host name).")
+  String nodeName;
+
+  @Option(names = {"-v", "--verbose"}, negatable = true, order = 20,
       description = "Debug logging (libbpf's messages included).")
   boolean verbose;
 

@@ -24,11 +24,15 @@ import picocli.CommandLine.Option;
  * gRPC client like any other tool.
  */
 public final class Targets {
-  /** The socket asked when no target is given; tests point it elsewhere. */
-  static String defaultSocket = AgentConfig.DEFAULT_SOCKET;
+  /** The environment variable that names the socket asked when no target is given. */
+  public static final String SOCKET_ENV = "VIFSCOPE_SOCKET";
 
-  @Option(names = "--socket", paramLabel = "PATH", description = "Agent unix socket, repeatable (default: "
-      + AgentConfig.DEFAULT_SOCKET + ").")
+  /** The socket asked when no target is given: $VIFSCOPE_SOCKET, else the agent's default. */
+  static String defaultSocket = System.getenv(SOCKET_ENV) != null && !System.getenv(SOCKET_ENV).isBlank()
+      ? System.getenv(SOCKET_ENV) : AgentConfig.DEFAULT_SOCKET;
+
+  @Option(names = "--socket", paramLabel = "PATH", description = "Agent unix socket, repeatable (default: $"
+      + SOCKET_ENV + ", else " + AgentConfig.DEFAULT_SOCKET + ").")
   List<String> sockets = new ArrayList<>();
 
   @Option(names = "--target", paramLabel = "HOST:PORT", description = "Agent over TLS, repeatable.")

@@ -81,7 +81,7 @@ public final class Agent implements AutoCloseable, AgentState {
     this.probe = probe;
     this.resolver = resolver;
     this.history = new History(config.history(), config.pollInterval());
-    this.node = readNodeName();
+    this.node = config.nodeName().orElseGet(Agent::readNodeName);
     this.poller = Executors.newSingleThreadScheduledExecutor(daemon("vifscope-poll"));
     this.watchTimer = Executors.newSingleThreadScheduledExecutor(daemon("vifscope-watch"));
   }

@@ -54,6 +54,8 @@ import java.util.regex.Pattern;
  * @param socketGroup group that may use the socket (mode 0660); empty for the agent's own group only
  * @param verbose debug logging
  * @param configFile the file the settings were read from, if any
+ * @param onlyIncluded watch only the included interfaces, not the defaults
+ * @param nodeName the node name answers carry; empty for the host name
  */
 public record AgentConfig(
     Path socket,
@@ -74,7 +76,8 @@ public record AgentConfig(
     Optional<String> socketGroup,
     boolean verbose,
     Optional<Path> configFile,
-    boolean onlyIncluded) {
+    boolean onlyIncluded,
+    Optional<String> nodeName) {
 
   // Defaults, as text: they are parsed like any other value, and the CLI's help shows them as written.
   public static final String DEFAULT_SOCKET = "/run/vifscope/vifscope.sock";
@@ -101,7 +104,7 @@ public record AgentConfig(
   public static final List<String> KEYS = List.of(
       "socket", "socket-group", "listen", "tls-cert", "tls-key", "tls-client-ca", "insecure",
       "include", "exclude", "flow-entries", "poll-interval", "history", "resolver-order", "libvirt-uri",
-      "tc-mode", "bpf-stats", "verbose", "only-included");
+      "tc-mode", "bpf-stats", "verbose", "only-included", "node-name");
 
   /** Keys that may be given several times; the values add up. */
   public static final Set<String> REPEATABLE = Set.of("include", "exclude");
@@ -318,6 +321,7 @@ public record AgentConfig(
       Optional<String> socketGroup = socketGroup();
       boolean verbose = bool("verbose");
       boolean onlyIncluded = bool("only-included");
+      Optional<String> nodeName = optional("node-name", AgentConfig::nodeName);
       if (onlyIncluded && include.isEmpty()) {
         throw given.get("only-included").error("watches nothing without --include");
       }
@@ -333,7 +337,8 @@ public record AgentConfig(
       }
       checkTransport(listen, tlsCert, tlsKey, tlsClientCa, insecure);
       return new AgentConfig(socket, listen, tlsCert, tlsKey, tlsClientCa, insecure, include, exclude, flowEntries,
-          poll, history, resolverOrder, libvirtUri, tcMode, bpfStats, socketGroup, verbose, file, onlyIncluded);
+          poll, history, resolverOrder, libvirtUri, tcMode, bpfStats, socketGroup, verbose, file, onlyIncluded,
+          nodeName);
     }
 
     /** TCP only with TLS or an explicit --insecure; TLS settings only as a complete set and only for TCP. */
@@ -508,6 +513,15 @@ public record AgentConfig(
       }
     }
     return List.copyOf(out);
+  }
+
+  private static final Pattern NODE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,62}");
+
+  private static String nodeName(Raw r) throws InvalidConfigException {
+    if (!NODE_NAME.matcher(r.value()).matches()) {
+      throw r.error("'" + shorten(r.value()) + "' is not a node name (letters, digits, '.', '_', '-'; at most 63)");
+    }
+    return r.value();
   }
 
   private static String libvirtUri(Raw r) throws InvalidConfigException {

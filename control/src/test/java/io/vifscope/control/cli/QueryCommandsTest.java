@@ -35,6 +35,7 @@ class QueryCommandsTest {
   private final List<Server> servers = new ArrayList<>();
   private final StringWriter out = new StringWriter();
   private final StringWriter err = new StringWriter();
+  private static final String DEFAULT_SOCKET = Targets.defaultSocket;
   private String a;
   private String b;
 
@@ -56,7 +57,7 @@ class QueryCommandsTest {
     servers.forEach(Server::shutdownNow);
     timer.shutdownNow();
     Session.uid = io.vifscope.control.resolve.LibvirtSource::effectiveUid;
-    Targets.defaultSocket = io.vifscope.control.server.AgentConfig.DEFAULT_SOCKET;
+    Targets.defaultSocket = DEFAULT_SOCKET;
   }
 
   private int run(String... args) {

@@ -57,6 +57,14 @@ class AgentConfigTest {
   }
 
   @Test
+  void nodeNameIsCheckedAndDefaultsToTheHostName() throws Exception {
+    assertEquals(java.util.Optional.empty(), load().nodeName());
+    assertEquals(java.util.Optional.of("hv-07.rack3"), load("node-name", "hv-07.rack3").nodeName());
+    assertTrue(error("node-name", "a b").contains("node-name"), error("node-name", "a b"));
+    assertTrue(error("node-name", "-x").contains("not a node name"));
+  }
+
+  @Test
   void defaults() throws Exception {
     AgentConfig c = load();
     assertEquals(Path.of("/run/vifscope/vifscope.sock"), c.socket());
