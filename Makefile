@@ -1,6 +1,7 @@
-# vifscope top-level build. Quick start: `sudo make test` (and, from the CLI issue on, `sudo make demo`).
+# vifscope top-level build. Quick start: `sudo make demo`, then `sudo make test`.
 #   make deps   install the system packages that build, tests, demo and benchmarks need (only missing ones)
-#   make build  BPF objects, Java modules, the runnable jar and the lab's traffic generator
+#   make demo   deps + build, then the incident reproduced in the lab and answered (root, about a minute)
+#   make build  BPF objects, Java modules, the runnable jar, bash completion and the lab's traffic generator
 #   make unit   unprivileged tests only (no root needed)
 #   make test   deps + build + every test, unprivileged and privileged (run as root)
 #   make clean  remove build outputs
@@ -18,7 +19,7 @@ DEB_PACKAGES := clang llvm libbpf-dev libbpf1 bpftool gcc libc6-dev make \
 
 LAB_GEN := lab/bin/vifgen
 
-.PHONY: all deps build unit test lab-test clean
+.PHONY: all deps build demo unit test lab-test demo-test clean
 
 all: build
 
@@ -38,6 +39,10 @@ $(LAB_GEN): lab/src/vifgen.c
 	@mkdir -p lab/bin
 	gcc -O2 -Wall -Werror -o $@ $<
 
+demo: deps build
+	@if [ "$$(id -u)" != 0 ]; then echo "make demo: the lab and the agent need root: sudo make demo" >&2; exit 1; fi
+	./vifscope demo
+
 unit:
 	$(MVN) $(MVN_FLAGS) test
 
@@ -46,9 +51,14 @@ test: deps build
 	@if [ "$$(id -u)" != 0 ]; then echo "make test: the privileged tests need root: sudo make test (make unit runs the unprivileged ones)" >&2; exit 1; fi
 	$(MVN) $(MVN_FLAGS) verify
 	$(MAKE) lab-test
+	$(MAKE) demo-test
 
 lab-test: $(LAB_GEN)
 	bash lab/test/lab-test.sh
+
+# The demo as `sudo make demo` runs it, from a fresh state; checks that it leaves nothing behind.
+demo-test: $(LAB_GEN)
+	bash lab/test/demo-test.sh
 
 clean:
 	$(MVN) $(MVN_FLAGS) -q clean

@@ -65,4 +65,27 @@ class BuildTest {
       assertTrue(after.contains("vifscope"), name + ": " + after);
     }
   }
+
+  /** Asks the generated completion script, as bash would on TAB, what completes {@code words}. */
+  private static String complete(String... words) throws Exception {
+    String script = "source target/vifscope_completion.bash; COMP_WORDS=(" + String.join(" ", words) + "); "
+        + "COMP_CWORD=" + (words.length - 1) + "; COMP_LINE=\"${COMP_WORDS[*]}\"; COMP_POINT=${#COMP_LINE}; "
+        + "_complete_vifscope vifscope \"${COMP_WORDS[COMP_CWORD]}\" \"${COMP_WORDS[COMP_CWORD-1]}\" 2>/dev/null; "
+        + "printf '%s\\n' \"${COMPREPLY[@]}\"";
+    Process p = new ProcessBuilder("bash", "-c", script).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    assertEquals(0, p.waitFor(), out);
+    return out;
+  }
+
+  @Test
+  void theBuildGeneratesABashCompletionThatKnowsTheCommands() throws Exception {
+    assertTrue(java.nio.file.Files.isRegularFile(java.nio.file.Path.of("target/vifscope_completion.bash")),
+        "the build did not generate target/vifscope_completion.bash");
+    assertEquals("top\n", complete("vifscope", "to"));
+    assertEquals("diagnose\ndomains\ndemo\n".lines().sorted().toList(),
+        complete("vifscope", "d").lines().sorted().toList());
+    assertEquals("--group\n", complete("vifscope", "top", "--gr"));
+    assertTrue(complete("vifscope", "diagnose", "--").contains("--guest-pps"));
+  }
 }

@@ -49,6 +49,14 @@ public final class ClsactLedger {
   }
 
   private void write() {
+    if (entries.isEmpty()) {
+      try {
+        Files.deleteIfExists(file); // nothing to remember: leave no file behind
+      } catch (IOException e) {
+        LOG.log(System.Logger.Level.WARNING, "cannot remove " + file + ": " + e.getMessage());
+      }
+      return;
+    }
     StringBuilder sb = new StringBuilder();
     for (Entry e : entries) {
       sb.append(e.ifindex()).append(' ').append(e.ifname()).append('\n');
