@@ -63,10 +63,19 @@ final class TopView {
     cols.addAll(columns(group));
     String unit = byBytes ? "B/s" : "pkt/s";
     int identityColumns = cols.size();
+    List<String> notes = new ArrayList<>();
     for (int w = 0; w < TopFrame.WINDOWS_SECONDS.length; w++) {
-      cols.add(new Column(TopFrame.WINDOWS_SECONDS[w] + "s " + unit + (w == rankWindow ? " ▼" : ""), null, true));
+      double covered = covered(f, w);
+      boolean short_ = covered < TopFrame.WINDOWS_SECONDS[w] - 0.5;
+      if (short_) {
+        notes.add(String.format(Locale.ROOT, "* %ds: only %.0f s of history so far", TopFrame.WINDOWS_SECONDS[w],
+            covered));
+      }
+      cols.add(new Column(TopFrame.WINDOWS_SECONDS[w] + "s" + (short_ ? "*" : "") + " " + unit
+          + (w == rankWindow ? " ▼" : ""), null, true));
     }
     out.addAll(table(f, cols, identityColumns, byBytes));
+    out.addAll(notes);
     if (f.rows.isEmpty()) {
       out.add("  (no traffic in the last " + TopFrame.WINDOWS_SECONDS[rankWindow] + " s on the watched interfaces)");
     }
@@ -79,6 +88,16 @@ final class TopView {
       out.replaceAll(l -> cut(l, width));
     }
     return out;
+  }
+
+  /** The shortest window an agent could cover for column {@code w} (its history may be shorter). */
+  private static double covered(TopFrame f, int w) {
+    double min = TopFrame.WINDOWS_SECONDS[w];
+    for (TopFrame.AgentView a : f.agents) {
+      com.google.protobuf.Duration d = a.windows().get(w).getMeta().getWindow();
+      min = Math.min(min, d.getSeconds() + d.getNanos() / 1e9);
+    }
+    return min;
   }
 
   /** The rows under their titles; the columns from {@code identityColumns} on are the windows' rates. */
