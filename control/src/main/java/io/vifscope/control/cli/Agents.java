@@ -7,11 +7,24 @@ import io.grpc.StatusRuntimeException;
 final class Agents {
   private Agents() {}
 
+  /** Whether the connection failed because the socket's permissions shut this user out. */
+  static boolean permissionDenied(StatusRuntimeException e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t.getMessage() != null && t.getMessage().contains("Permission denied")) {
+        return true;
+      }
+    }
+    return e.getStatus().getDescription() != null && e.getStatus().getDescription().contains("Permission denied");
+  }
+
   static String explain(String target, StatusRuntimeException e) {
     Status s = e.getStatus();
     return switch (s.getCode()) {
-      case UNAVAILABLE -> "vifscope: no agent answers on " + target + ": start `vifscope agent` (as root), or point "
-          + "--socket/--target at a running one";
+      case UNAVAILABLE -> permissionDenied(e)
+          ? "vifscope: " + target + " refused the connection (permission denied): use sudo, or join the group of the "
+              + "agent's socket (vifscope)"
+          : "vifscope: no agent answers on " + target + ": start `vifscope agent` (as root), or point "
+              + "--socket/--target at a running one";
       case PERMISSION_DENIED, UNAUTHENTICATED -> "vifscope: " + target + " refused the call: " + s.getDescription()
           + " (is your user in the agent's socket group, or is a client certificate needed?)";
       case INVALID_ARGUMENT -> "vifscope: " + s.getDescription();

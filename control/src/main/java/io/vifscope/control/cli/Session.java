@@ -39,11 +39,6 @@ final class Session implements AutoCloseable {
     return new Session(targets, embeddedOptions, err);
   }
 
-  /** Whether the answers come from an agent embedded in this process. */
-  boolean embedded() {
-    return embedded != null;
-  }
-
   /**
    * Asks every agent. On the first call, when no agent answers on the default socket, this either starts an
    * embedded agent (as root), waits {@code --sample} and asks it, or says how to get an agent.
@@ -57,6 +52,9 @@ final class Session implements AutoCloseable {
     }
     if (embeddedOptions == null || embeddedOptions.never) {
       return answers;
+    }
+    if (Agents.permissionDenied(answers.get(0).error())) {
+      return answers; // an agent is there and its socket shuts this user out: the caller says so
     }
     if (uid.getAsInt() != 0) {
       err.println("vifscope: no agent answers on " + answers.get(0).target() + ": start `vifscope agent` or run as "

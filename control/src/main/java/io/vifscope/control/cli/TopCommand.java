@@ -114,7 +114,8 @@ public final class TopCommand implements Callable<Integer> {
       while (true) {
         List<TopFrame.AgentView> views = new ArrayList<>();
         List<String> problems = new ArrayList<>();
-        int limit = screen != null ? Math.max(1, Math.min(filters.limit, screen.rows() - 6 - 2 * 3)) : filters.limit;
+        int[] size = screen != null ? screen.size() : new int[] {0, 0};
+        int limit = screen != null ? Math.max(1, Math.min(filters.limit, size[0])) : filters.limit;
         final GroupBy g = groupBy;
         final SortBy s = byBytes ? SortBy.SORT_BY_BYTES : SortBy.SORT_BY_PACKETS;
         final int rw = rankWindow;
@@ -139,10 +140,10 @@ public final class TopCommand implements Callable<Integer> {
           problems.forEach(err::println);
         } else {
           TopFrame frame = TopFrame.merge(views, byBytes, limit, rankWindow);
-          List<String> lines = view.render(frame, groupBy, byBytes, rankWindow, intervalMillis / 1000.0,
-              screen != null ? screen.columns() : 0, problems, screen != null);
+          List<String> lines = view.render(frame, groupBy, byBytes, rankWindow, intervalMillis / 1000.0, size[1],
+              size[0], problems, screen != null);
           if (screen != null) {
-            screen.draw(lines);
+            screen.draw(lines, size[0]);
           } else {
             if (frames > 0) {
               out.println();
@@ -271,15 +272,8 @@ public final class TopCommand implements Callable<Integer> {
       return true; // redraw at once after a key
     }
 
-    int rows() {
-      return size()[0];
-    }
-
-    int columns() {
-      return size()[1];
-    }
-
-    private static int[] size() {
+    /** Rows and columns of the terminal now (it may have been resized). */
+    int[] size() {
       try {
         String[] f = stty("size").strip().split("\\s+");
         return new int[] {Integer.parseInt(f[0]), Integer.parseInt(f[1])};
@@ -292,9 +286,8 @@ public final class TopCommand implements Callable<Integer> {
     }
 
     /** Redraws from the top left, clearing what each line and the rest of the screen held before. */
-    void draw(List<String> lines) {
+    void draw(List<String> lines, int rows) {
       StringBuilder b = new StringBuilder("\033[H");
-      int rows = rows();
       for (int i = 0; i < lines.size() && i < rows; i++) {
         b.append(lines.get(i)).append("\033[K");
         if (i < lines.size() - 1 && i < rows - 1) {

@@ -36,10 +36,11 @@ final class TopView {
 
   /**
    * @param width characters per line (lines are cut to it; 0 for no limit)
+   * @param height lines on the screen: rows of the table are left out to fit (0 for no limit)
    * @param problems one line per agent that did not answer
    */
   List<String> render(TopFrame f, GroupBy group, boolean byBytes, int rankWindow, double intervalSeconds, int width,
-      List<String> problems, boolean keysHelp) {
+      int height, List<String> problems, boolean keysHelp) {
     List<String> out = new ArrayList<>();
     boolean fleet = f.agents.size() > 1 || problems.size() > 0;
     String nodes = f.agents.isEmpty() ? "no agent" : f.agents.size() == 1
@@ -74,16 +75,24 @@ final class TopView {
       cols.add(new Column(TopFrame.WINDOWS_SECONDS[w] + "s" + (short_ ? "*" : "") + " " + unit
           + (w == rankWindow ? " ▼" : ""), null, true));
     }
-    out.addAll(table(f, cols, identityColumns, byBytes));
-    out.addAll(notes);
+    List<String> table = table(f, cols, identityColumns, byBytes);
+    List<String> footer = new ArrayList<>(notes);
     if (f.rows.isEmpty()) {
-      out.add("  (no traffic in the last " + TopFrame.WINDOWS_SECONDS[rankWindow] + " s on the watched interfaces)");
+      footer.add("  (no traffic in the last " + TopFrame.WINDOWS_SECONDS[rankWindow] + " s on the watched interfaces)");
     }
     if (keysHelp) {
-      out.add("");
-      out.add(paint(BOLD, "group: s source  f flow  d domain  i interface  p port · sort: b bytes  P packets  "
+      footer.add("");
+      footer.add(paint(BOLD, "group: s source  f flow  d domain  i interface  p port · sort: b bytes  P packets  "
           + "1 2 3 window · q quit"));
     }
+    if (height > 0) {
+      int room = Math.max(2, height - out.size() - footer.size()); // the titles and at least one row
+      if (table.size() > room) {
+        table = table.subList(0, room);
+      }
+    }
+    out.addAll(table);
+    out.addAll(footer);
     if (width > 0) {
       out.replaceAll(l -> cut(l, width));
     }

@@ -202,4 +202,15 @@ class QueryCommandsTest {
     assertEquals(QueryCommand.NO_AGENT, run("softirq", "--no-embedded"), err.toString());
     assertTrue(err.toString().contains("start `vifscope agent`"), err.toString());
   }
+
+  @Test
+  void aSocketThatShutsTheUserOutSaysHowToGetIn() {
+    io.grpc.StatusRuntimeException denied = io.grpc.Status.UNAVAILABLE.withDescription("io exception")
+        .withCause(new java.io.IOException("connect(..) failed: Permission denied")).asRuntimeException();
+    assertTrue(Agents.explain("/run/vifscope/vifscope.sock", denied).contains("use sudo, or join the group"),
+        Agents.explain("/run/vifscope/vifscope.sock", denied));
+    io.grpc.StatusRuntimeException absent = io.grpc.Status.UNAVAILABLE.withDescription("io exception")
+        .withCause(new java.io.IOException("connect(..) failed: No such file or directory")).asRuntimeException();
+    assertTrue(Agents.explain("/x.sock", absent).contains("start `vifscope agent`"), Agents.explain("/x.sock", absent));
+  }
 }

@@ -72,6 +72,11 @@ class TopTerminalIT {
       screen = awaitScreen(s -> s.contains("by flow") && s.contains("q quit"));
       assertTrue(screen.matches("(?s).*198\\.18\\.0\\.1:443\\s+198\\.18\\.0\\.74:51000\\s+TCP\\s+https.*"), screen);
 
+      // A small terminal: rows are left out so that the title, the header and the key help still fit.
+      tmux("resize-window", "-t", "top", "-y", "14");
+      screen = awaitScreen(s -> s.lines().count() <= 14 && s.contains("q quit") && s.contains("vifscope top"));
+      assertTrue(screen.contains("SOURCE") && screen.contains("198.18.0.201"), screen);
+
       tmux("send-keys", "-t", "top", "q");
       screen = awaitScreen(s -> s.contains("EXITED"));
       assertTrue(screen.contains("EXITED rc=0"), screen);
