@@ -108,6 +108,19 @@ abstract class QueryCommand<R extends Message> implements Callable<Integer> {
     return answers.isEmpty() ? NO_AGENT : exitCode(answers.stream().anyMatch(this::finding));
   }
 
+  /** A table's cells (or titles), with the node (or "NODE") first when a fleet answered. */
+  static Object[] withNode(boolean fleet, Object... cells) {
+    return fleet ? withNode("NODE", cells) : cells;
+  }
+
+  /** The cells with {@code node} first. */
+  static Object[] withNode(String node, Object[] cells) {
+    Object[] out = new Object[cells.length + 1];
+    out[0] = node;
+    System.arraycopy(cells, 0, out, 1, cells.length);
+    return out;
+  }
+
   /** Checks the command's own options; throws IllegalArgumentException naming the option. */
   void validate() {}
 }

@@ -143,8 +143,19 @@ class QueryCommandsTest {
     out.getBuffer().setLength(0);
     err.getBuffer().setLength(0);
     assertEquals(0, run("ifaces", "--in-process", a, "--socket", "/nonexistent/vifscope.sock", "--in-process", b));
-    assertTrue(out.toString().contains("dom0-a:") && out.toString().contains("dom0-b:"), out.toString());
+    assertTrue(out.toString().startsWith("2 agents:"), out.toString());
+    List<String> lines = out.toString().lines().skip(2).collect(Collectors.toList());
+    // Ranked over the fleet: the uplink of both nodes first (the incident and web traffic cross it), then the vifs.
+    assertTrue(lines.get(0).matches("\\s+dom0-[ab]\\s+vsleth0\\s+physical.*"), out.toString());
+    assertTrue(lines.get(1).matches("\\s+dom0-[ab]\\s+vsleth0\\s+physical.*"), out.toString());
+    assertTrue(lines.get(2).matches("\\s+dom0-[ab]\\s+000a17-I\\s+vif\\s+syslog01 \\(74\\).*"), out.toString());
     assertTrue(err.toString().contains("/nonexistent/vifscope.sock"), err.toString());
+    out.getBuffer().setLength(0);
+    assertEquals(0, run("domains", "--in-process", a, "--in-process", b, "--limit", "3"));
+    lines = out.toString().lines().skip(2).collect(Collectors.toList());
+    assertEquals(3, lines.size(), out.toString());
+    assertTrue(lines.get(0).matches("\\s+dom0-[ab]\\s+74\\s+syslog01.*") && lines.get(1).matches("\\s+dom0-[ab]\\s+74\\s+syslog01.*"),
+        out.toString());
   }
 
   @Test
@@ -175,6 +186,21 @@ class QueryCommandsTest {
     assertTrue(err.toString().contains("--limit"), err.toString());
     assertEquals(CommandLine.ExitCode.USAGE, run("top", "--window", "5s", "--in-process", a));
     assertTrue(err.toString().contains("2s, 10s or 40s"), err.toString());
+  }
+
+  @Test
+  void softirqAndDomainsJsonAreTheProtosJson() throws Exception {
+    assertEquals(0, run("softirq", "--json", "--in-process", a), err.toString());
+    io.vifscope.proto.v1.GetSoftirqStatsResponse.Builder si = io.vifscope.proto.v1.GetSoftirqStatsResponse.newBuilder();
+    JsonFormat.parser().merge(out.toString(), si);
+    assertEquals(0.61, si.getCpus(1).getSoftirqShare(), 0.001);
+    assertEquals("vsleth0", si.getCpus(1).getNapi(0).getDevice());
+    out.getBuffer().setLength(0);
+    assertEquals(0, run("domains", "--json", "--in-process", a), err.toString());
+    io.vifscope.proto.v1.ListDomainsResponse.Builder d = io.vifscope.proto.v1.ListDomainsResponse.newBuilder();
+    JsonFormat.parser().merge(out.toString(), d);
+    assertEquals("syslog01", d.getDomains(0).getDomain().getName());
+    assertEquals(30_000, d.getDomains(0).getToGuestPacketsPerSecond(), 1);
   }
 
   @Test
