@@ -74,7 +74,11 @@ public final class Bench {
     Files.writeString(md, Report.markdown(machine, results, quick ? rel.replace("bench/results/", "") : rel, quick),
         StandardCharsets.UTF_8);
     ctx.say("wrote %s and %s", md, rel);
-    deleteTree(scratch);
+    if (failed == 0) {
+      deleteTree(scratch);
+    } else {
+      ctx.say("kept %s (agent and tool logs) for the failed section%s", scratch, failed == 1 ? "" : "s");
+    }
     System.exit(failed == 0 ? 0 : 1);
   }
 

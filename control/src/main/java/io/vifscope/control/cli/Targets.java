@@ -67,6 +67,15 @@ public final class Targets {
     }
   }
 
+  /** A connection to an agent's unix socket (plain gRPC: the socket's permissions are the access control). */
+  public static Connection unixSocket(String path) {
+    EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+    ManagedChannel ch = NettyChannelBuilder.forAddress(new DomainSocketAddress(path)).eventLoopGroup(group)
+        .channelType(EpollDomainSocketChannel.class).withOption(ChannelOption.SO_KEEPALIVE, null).usePlaintext()
+        .build();
+    return new Connection(path, ch, group);
+  }
+
   /** Whether no target was given, so that the default socket is used. */
   boolean usesDefault() {
     return sockets.isEmpty() && targets.isEmpty() && inProcess.isEmpty();
@@ -80,11 +89,7 @@ public final class Targets {
     }
     List<String> socks = usesDefault() ? List.of(defaultSocket) : sockets;
     for (String path : socks) {
-      EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
-      ManagedChannel ch = NettyChannelBuilder.forAddress(new DomainSocketAddress(path)).eventLoopGroup(group)
-          .channelType(EpollDomainSocketChannel.class).withOption(ChannelOption.SO_KEEPALIVE, null).usePlaintext()
-          .build();
-      out.add(new Connection(path, ch, group));
+      out.add(unixSocket(path));
     }
     for (String t : targets) {
       int colon = t.lastIndexOf(':');

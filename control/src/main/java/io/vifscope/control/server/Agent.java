@@ -52,6 +52,8 @@ public final class Agent implements AutoCloseable, AgentState {
   private static final System.Logger LOG = System.getLogger(Agent.class.getName());
   private static final Duration RESOLVER_PERIOD = Duration.ofSeconds(30);
   private static final Duration SOURCE_TIMEOUT = Duration.ofSeconds(5);
+  /** Distinct window lengths kept between two polls (top asks three, diagnose one, tools a few more). */
+  private static final int MAX_CACHED_WINDOWS = 8;
   private static final String[] KERNEL_STATS = {"rx_dropped", "tx_dropped", "rx_errors", "tx_errors"};
 
   /** One poll's kernel drop and error counters (/sys/class/net), for ListInterfaces. */
@@ -74,6 +76,11 @@ public final class Agent implements AutoCloseable, AgentState {
   private final Map<Integer, Resolution> lastResolution = new java.util.concurrent.ConcurrentHashMap<>();
   private final Map<Integer, Long> lastSeen = new java.util.concurrent.ConcurrentHashMap<>();
   private Set<Integer> knownLinks = Set.of();
+  /**
+   * Windows computed since the last poll, by length: until the next poll every query of a length asks the same
+   * history, so the merge of its polls is done once, not once per call (guarded by this).
+   */
+  private final Map<Duration, WindowStats> windows = new HashMap<>();
   private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
   private Agent(AgentConfig config, Probe probe, DomainResolver resolver) {
@@ -141,6 +148,7 @@ public final class Agent implements AutoCloseable, AgentState {
     }
     synchronized (this) {
       history.add(s);
+      windows.clear();
       last = s;
       samples.addLast(new Sample(s.monotonicNanos(), kernel));
       long oldest = s.monotonicNanos() - config.history().toNanos() - config.pollInterval().toNanos();
@@ -207,7 +215,14 @@ public final class Agent implements AutoCloseable, AgentState {
 
   @Override
   public synchronized WindowStats window(Duration window) {
-    return history.window(window);
+    WindowStats w = windows.get(window);
+    if (w == null) {
+      w = history.window(window);
+      if (windows.size() < MAX_CACHED_WINDOWS) {
+        windows.put(window, w);
+      }
+    }
+    return w;
   }
 
   @Override

@@ -4,6 +4,7 @@ import com.google.protobuf.Timestamp;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import io.vifscope.control.rank.Addresses;
 import io.vifscope.control.rank.Services;
 import io.vifscope.control.rank.TalkerQuery;
 import io.vifscope.control.rank.TopTalkers;
@@ -233,10 +234,10 @@ public final class ProbeServiceImpl extends ProbeServiceGrpc.ProbeServiceImplBas
         .setDirection(direction(r.direction()))
         .setNode(state.node());
     if (r.source() != null) {
-      t.setSourceAddress(r.source().getHostAddress());
+      t.setSourceAddress(Addresses.text(r.source()));
     }
     if (r.destination() != null) {
-      t.setDestinationAddress(r.destination().getHostAddress());
+      t.setDestinationAddress(Addresses.text(r.destination()));
     }
     if (r.protocol() != 0) {
       t.setProtocol(r.protocol()).setProtocolName(Services.protocolName(r.protocol()));
