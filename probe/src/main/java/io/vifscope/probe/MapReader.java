@@ -46,8 +46,11 @@ public final class MapReader implements AutoCloseable {
     this(map, batchEntries, true);
   }
 
-  /** {@code useBatch} false forces key iteration, the path for kernels without batch ops (tests use it). */
-  MapReader(BpfMap map, int batchEntries, boolean useBatch) {
+  /**
+   * {@code useBatch} false forces key iteration, the path for kernels without batch ops (the tests check it
+   * reads what batching reads; the benchmark compares the two).
+   */
+  public MapReader(BpfMap map, int batchEntries, boolean useBatch) {
     this.batchSupported = useBatch;
     this.map = map;
     this.keySize = map.keySize();
