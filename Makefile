@@ -4,6 +4,8 @@
 #   make build  BPF objects, Java modules, the runnable jar, bash completion and the lab's traffic generator
 #   make unit   unprivileged tests only (no root needed)
 #   make test   deps + build + every test, unprivileged and privileged (run as root)
+#   make bench  the benchmark suite in the lab (root, about half an hour): BENCHMARKS.md, bench/results/*.json
+#   make bench-quick  a short version for everyday checks (bench/results/BENCHMARKS-quick.md, not committed)
 #   make clean  remove build outputs
 
 SHELL := /bin/bash
@@ -19,7 +21,7 @@ DEB_PACKAGES := clang llvm libbpf-dev libbpf1 bpftool gcc libc6-dev make \
 
 LAB_GEN := lab/bin/vifgen
 
-.PHONY: all deps build demo unit test lab-test demo-test clean
+.PHONY: all deps build demo unit test lab-test demo-test bench bench-quick clean
 
 all: build
 
@@ -59,6 +61,15 @@ lab-test: $(LAB_GEN)
 # The demo as `sudo make demo` runs it, from a fresh state; checks that it leaves nothing behind.
 demo-test: $(LAB_GEN)
 	bash lab/test/demo-test.sh
+
+# Benchmarks: never part of make test (no timing is ever asserted); their numbers go to BENCHMARKS.md.
+bench: deps build
+	@if [ "$$(id -u)" != 0 ]; then echo "make bench: the lab and the agent need root: sudo make bench" >&2; exit 1; fi
+	java -jar bench/target/vifscope-bench.jar --repo "$(CURDIR)"
+
+bench-quick: deps build
+	@if [ "$$(id -u)" != 0 ]; then echo "make bench-quick: the lab and the agent need root: sudo make bench-quick" >&2; exit 1; fi
+	java -jar bench/target/vifscope-bench.jar --quick --repo "$(CURDIR)"
 
 clean:
 	$(MVN) $(MVN_FLAGS) -q clean
