@@ -191,6 +191,9 @@ check "incident: bytes within the 190-370 payload range" test "$(J 'd["bytes"]' 
 INCIDENT_RATE=$(J 'd["rate_pps"]' "$j")
 
 flood_down incident web01 0 --count 20000 --to web01
+flood_down spoof syslog01 0 --ipv4 --sources 500 --heavy 0 --count 3000 --dport 20001
+eq "spoof --dport: frames to the port given" "20001" "$(J 'd["streams"][0]["dport"]' "$FLOOD_JSON")"
+check "flood --dport 0 is refused" bash -c '! "$0" flood incident --dport 0 --count 1 2>/dev/null' "$DOM0"
 flood_down ipv6 syslog01 0 --count 100000
 eq "ipv6: IPv6 sources" "2001:db8::11 2001:db8::12 2001:db8::13" "$(J '" ".join(sorted(d["sources"]))' "$FLOOD_JSON")"
 flood_down vlan syslog01 1 --count 100000

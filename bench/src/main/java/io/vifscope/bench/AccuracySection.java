@@ -41,7 +41,7 @@ final class AccuracySection implements Section {
         `000a17-I`, UDP/514) gives each source's packets, compared with the generator's own count per source, \
         and `ListInterfaces` gives the vif's packets, compared with `/sys/class/net` over the same flood. \
         (b) A spoofed flood of %,d packets: half from %,d distinct random IPv6 sources, half from %d fixed heavy \
-        sources; then the top %d sources over a 60 s window are compared with the generator's heavy sources and \
+        sources; then the top %d sources over a window that holds that flood (its duration plus 4 s) are compared with the generator's heavy sources and \
         their counts.""", ctx.pairs(), floodSeconds, spoofCount, sources, HEAVY, HEAVY));
     List<Double> worstSourceError = new ArrayList<>();
     List<Double> ifaceError = new ArrayList<>();
@@ -84,7 +84,9 @@ final class AccuracySection implements Section {
       JsonObject spoof = lab.flood("spoof", "--sources", Integer.toString(sources), "--heavy", Integer.toString(HEAVY),
           "--count", Long.toString(spoofCount));
       Thread.sleep(3_000);
-      List<Talker> top = agent.stub().listTopTalkers(ListTopTalkersRequest.newBuilder().setWindow(seconds(60))
+      // A window that holds the spoofed flood and none of (a)'s floods, which ended at least 18 s before it.
+      long window = (long) Math.ceil(spoof.get("duration_s").getAsDouble()) + 4;
+      List<Talker> top = agent.stub().listTopTalkers(ListTopTalkersRequest.newBuilder().setWindow(seconds(window))
           .setGroupBy(GroupBy.GROUP_BY_SOURCE).setFilter(TalkerFilter.newBuilder().addInterfaces(Lab.INCIDENT_VIF))
           .setLimit(HEAVY).build()).getTalkersList();
       JsonObject heavy = spoof.getAsJsonObject("sources");
