@@ -27,6 +27,19 @@ state() {
 	echo "## run files"; ls -d /run/vifscope-demo /run/vifscope-lab 2>/dev/null
 }
 
+# Compares the state with the one before the demo; DESCRIPTION names the check.
+unchanged() {
+	local after
+	after=$(state)
+	if [[ $before == "$after" ]]; then
+		ok "$1"
+	else
+		notok "$1:"
+		diff <(echo "$before") <(echo "$after") | sed 's/^/#   /'
+		"$REPO/lab/dom0" down >/dev/null 2>&1
+	fi
+}
+
 # A fresh state: no lab from an earlier run.
 "$REPO/lab/dom0" down >/dev/null 2>&1
 before=$(state)
@@ -47,13 +60,7 @@ has "a top snapshot by source" "\$ vifscope top --once --group source"
 has "a top snapshot by domain" "\$ vifscope top --once --group domain"
 if grep -qE '^syslog01 +74 +to guest' <<<"$out"; then ok "top by domain ranks syslog01 first"; else notok "top by domain ranks syslog01 first"; fi
 
-after=$(state)
-if [[ $before == "$after" ]]; then
-	ok "nothing left behind"
-else
-	notok "nothing left behind:"
-	diff <(echo "$before") <(echo "$after") | sed 's/^/#   /'
-fi
+unchanged "nothing left behind"
 
 # Ctrl-C in the middle: the lab and the agent go away too.
 (cd "$REPO" && exec ./vifscope demo --seconds 30 >/tmp/vifscope-demo-int.$$ 2>&1) &
@@ -69,14 +76,7 @@ if kill -0 "$pid" 2>/dev/null; then notok "the demo stops on SIGINT"; kill -KILL
 wait "$pid" 2>/dev/null
 grep -q '==> \[3/4\]' /tmp/vifscope-demo-int.$$ && ok "interrupted during the flood" || notok "interrupted during the flood (it never got there)"
 rm -f /tmp/vifscope-demo-int.$$
-after=$(state)
-if [[ $before == "$after" ]]; then
-	ok "nothing left behind after Ctrl-C"
-else
-	notok "nothing left behind after Ctrl-C:"
-	diff <(echo "$before") <(echo "$after") | sed 's/^/#   /'
-	"$REPO/lab/dom0" down >/dev/null 2>&1
-fi
+unchanged "nothing left behind after Ctrl-C"
 
 echo "$PASS passed, $FAIL failed"
 [[ $FAIL -eq 0 ]]

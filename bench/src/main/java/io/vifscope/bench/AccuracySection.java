@@ -26,10 +26,6 @@ final class AccuracySection implements Section {
     return "accuracy";
   }
 
-  private static com.google.protobuf.Duration seconds(long s) {
-    return com.google.protobuf.Duration.newBuilder().setSeconds(s).build();
-  }
-
   @Override
   public SectionResult run(BenchContext ctx) throws Exception {
     int floodSeconds = ctx.quick() ? 4 : 8;
@@ -56,7 +52,7 @@ final class AccuracySection implements Section {
         JsonObject truth = lab.flood("incident", "--seconds", Integer.toString(floodSeconds));
         long vifPackets = Lab.stat(Lab.INCIDENT_VIF, "tx_packets") - vif0;
         Thread.sleep(3_000);
-        List<Talker> talkers = agent.stub().listTopTalkers(ListTopTalkersRequest.newBuilder().setWindow(seconds(20))
+        List<Talker> talkers = agent.stub().listTopTalkers(ListTopTalkersRequest.newBuilder().setWindow(Protos.seconds(20))
             .setGroupBy(GroupBy.GROUP_BY_SOURCE).setFilter(TalkerFilter.newBuilder().addInterfaces(Lab.INCIDENT_VIF)
                 .addPorts(514)).setLimit(10).build()).getTalkersList();
         JsonObject truthSources = truth.getAsJsonObject("sources");
@@ -69,7 +65,7 @@ final class AccuracySection implements Section {
         }
         // Rate × the window the answer covers (shorter than 20 s while the agent's history is).
         ListInterfacesResponse ifs = agent.stub().listInterfaces(ListInterfacesRequest.newBuilder()
-            .setWindow(seconds(20)).build());
+            .setWindow(Protos.seconds(20)).build());
         double covered = ifs.getMeta().getWindow().getSeconds() + ifs.getMeta().getWindow().getNanos() / 1e9;
         long ifaceSeen = ifs.getInterfacesList().stream().filter(i -> i.getInterface().getName().equals(Lab.INCIDENT_VIF))
             .mapToLong(i -> Math.round(i.getTxPacketsPerSecond() * covered)).findFirst().orElse(0);
@@ -86,7 +82,7 @@ final class AccuracySection implements Section {
       Thread.sleep(3_000);
       // A window that holds the spoofed flood and none of (a)'s floods, which ended at least 18 s before it.
       long window = (long) Math.ceil(spoof.get("duration_s").getAsDouble()) + 4;
-      List<Talker> top = agent.stub().listTopTalkers(ListTopTalkersRequest.newBuilder().setWindow(seconds(window))
+      List<Talker> top = agent.stub().listTopTalkers(ListTopTalkersRequest.newBuilder().setWindow(Protos.seconds(window))
           .setGroupBy(GroupBy.GROUP_BY_SOURCE).setFilter(TalkerFilter.newBuilder().addInterfaces(Lab.INCIDENT_VIF))
           .setLimit(HEAVY).build()).getTalkersList();
       JsonObject heavy = spoof.getAsJsonObject("sources");

@@ -66,7 +66,7 @@ final class BccSection implements Section {
           Thread.sleep(1_000);
           String out = runTool(ctx, 60, SOFTIRQS, Integer.toString(INTERVAL), "1");
           GetSoftirqStatsResponse si = agent.stub().getSoftirqStats(GetSoftirqStatsRequest.newBuilder()
-              .setWindow(com.google.protobuf.Duration.newBuilder().setSeconds(INTERVAL)).build());
+              .setWindow(Protos.seconds(INTERVAL)).build());
           Matcher m = NET_RX.matcher(out);
           if (!m.find()) {
             throw new IOException("softirqs printed no net_rx line: " + out.strip());
@@ -77,7 +77,7 @@ final class BccSection implements Section {
           String nq = runTool(ctx, 60, "timeout", "--signal=INT", Integer.toString(INTERVAL + 12), PYTHON, NETQTOP,
               "-n", Lab.INCIDENT_VIF, "-i", Integer.toString(INTERVAL), "-t");
           ListInterfacesResponse ifs = agent.stub().listInterfaces(ListInterfacesRequest.newBuilder()
-              .setWindow(com.google.protobuf.Duration.newBuilder().setSeconds(INTERVAL)).build());
+              .setWindow(Protos.seconds(INTERVAL)).build());
           netqPps.add(netqtopTxPps(nq));
           oursPps.add(ifs.getInterfacesList().stream().filter(i -> i.getInterface().getName().equals(Lab.INCIDENT_VIF))
               .mapToDouble(i -> i.getTxPacketsPerSecond()).findFirst().orElse(Double.NaN));

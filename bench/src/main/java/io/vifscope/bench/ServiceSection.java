@@ -28,10 +28,6 @@ final class ServiceSection implements Section {
     return "service";
   }
 
-  private static com.google.protobuf.Duration seconds(long s) {
-    return com.google.protobuf.Duration.newBuilder().setSeconds(s).build();
-  }
-
   @Override
   public SectionResult run(BenchContext ctx) throws Exception {
     int calls = ctx.quick() ? 200 : 1000;
@@ -75,11 +71,11 @@ final class ServiceSection implements Section {
         for (int i = 0; i < calls; i++) {
           long t0 = System.nanoTime();
           ListTopTalkersResponse t = agent.stub().listTopTalkers(ListTopTalkersRequest.newBuilder()
-              .setWindow(seconds(10)).setGroupBy(GroupBy.GROUP_BY_SOURCE).setLimit(20).build());
+              .setWindow(Protos.seconds(10)).setGroupBy(GroupBy.GROUP_BY_SOURCE).setLimit(20).build());
           talkers.add((System.nanoTime() - t0) / 1e6);
           rows = t.getTalkersCount();
           t0 = System.nanoTime();
-          agent.stub().diagnose(DiagnoseRequest.newBuilder().setWindow(seconds(10)).build());
+          agent.stub().diagnose(DiagnoseRequest.newBuilder().setWindow(Protos.seconds(10)).build());
           diagnose.add((System.nanoTime() - t0) / 1e6);
         }
         double cpu0 = agent.cpuSeconds();
@@ -174,7 +170,7 @@ final class ServiceSection implements Section {
         "--rate", "100000"));
     double found = Double.NaN;
     while (!flood.isDone()) {
-      ListTopTalkersResponse t = agent.stub().listTopTalkers(ListTopTalkersRequest.newBuilder().setWindow(seconds(2))
+      ListTopTalkersResponse t = agent.stub().listTopTalkers(ListTopTalkersRequest.newBuilder().setWindow(Protos.seconds(2))
           .setGroupBy(GroupBy.GROUP_BY_SOURCE).setLimit(1).build());
       if (t.getTalkersCount() > 0 && sources.contains(t.getTalkers(0).getSourceAddress())) {
         found = (System.nanoTime() - t0) / 1e9;
