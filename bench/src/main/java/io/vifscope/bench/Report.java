@@ -40,9 +40,9 @@ public final class Report {
         .append("; machine-readable results: [`").append(resultsFile).append("`](").append(resultsFile).append(").\n\n");
     b.append("## Machine\n\n");
     machine.forEach((k, v) -> b.append("- ").append(k).append(": ").append(v).append('\n'));
-    b.append("\nThis machine is shared and noisy. Every comparison alternates its variants (A B A B …, ")
-        .append(sections.isEmpty() ? "" : "rotating which runs first") .append(") and reports min / median / max; ")
-        .append("ratios to the bare run are medians over medians. Absolute numbers alone mean little here.\n\n");
+    b.append("\nThis machine is shared and noisy. Every comparison alternates its variants (A B A B …, rotating ")
+        .append("which runs first) and reports min / median / max; ratios to the bare run are medians over medians. ")
+        .append("Absolute numbers alone mean little here.\n\n");
 
     b.append("## Goals\n\n| goal | target | measured | met |\n|---|---|---|---|\n");
     for (SectionResult s : sections) {

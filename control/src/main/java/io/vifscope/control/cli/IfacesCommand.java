@@ -1,16 +1,11 @@
 package io.vifscope.control.cli;
 
 import io.vifscope.control.server.Format;
-import io.vifscope.proto.v1.InterfaceStats;
 import io.vifscope.proto.v1.ListInterfacesRequest;
 import io.vifscope.proto.v1.ListInterfacesResponse;
 import io.vifscope.proto.v1.ProbeServiceGrpc;
 import java.io.PrintWriter;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.Locale;
-import java.util.Map;
 import picocli.CommandLine.Command;
 
 /** {@code vifscope ifaces}: per interface, rates, kernel drops, role and domain. */
@@ -39,34 +34,16 @@ public final class IfacesCommand extends QueryCommand<ListInterfacesResponse> {
     printAll(out, List.of(r));
   }
 
-  /** One table; for a fleet, one table of every agent's interfaces ranked together, with a NODE column. */
+  /** One table; for a fleet, every agent's interfaces ranked together by packets, with a NODE column. */
   @Override
   void printAll(PrintWriter out, List<ListInterfacesResponse> answers) {
-    if (answers.isEmpty()) {
-      return;
-    }
-    boolean fleet = answers.size() > 1;
-    List<Map.Entry<String, InterfaceStats>> rows = new ArrayList<>();
-    answers.forEach(r -> r.getInterfacesList().forEach(i -> rows.add(Map.entry(r.getMeta().getNode(), i))));
-    if (fleet) {
-      rows.sort(Comparator.comparingDouble((Map.Entry<String, InterfaceStats> e) -> packets(e.getValue())).reversed());
-    }
-    String node = fleet ? "%-12s " : "";
-    out.println(fleet ? answers.size() + " agents:" : answers.get(0).getMeta().getNode() + ":");
-    out.printf(Locale.ROOT, "  " + node + "%-16s %-9s %-20s %10s %10s %10s %10s %8s%n", withNode(fleet, "INTERFACE",
-        "ROLE", "DOMAIN", "RX pkt/s", "RX B/s", "TX pkt/s", "TX B/s", "DROPS"));
-    rows.stream().limit(fleet ? filters.limit : Long.MAX_VALUE).forEach(e -> {
-      InterfaceStats i = e.getValue();
-      Object[] cells = {i.getInterface().getName(), Roles.text(i.getInterface().getRole()),
-          i.hasDomain() ? i.getDomain().getName() + " (" + i.getDomain().getId() + ")" : "-",
-          Format.count(i.getRxPacketsPerSecond()), Format.count(i.getRxBytesPerSecond()),
-          Format.count(i.getTxPacketsPerSecond()), Format.count(i.getTxBytesPerSecond()), i.getRxDropped() + i.getTxDropped()};
-      out.printf(Locale.ROOT, "  " + node + "%-16s %-9s %-20s %10s %10s %10s %10s %8d%n", fleet ? withNode(e.getKey(), cells) : cells);
-    });
+    printRanked(out, answers, r -> r.getMeta().getNode(), ListInterfacesResponse::getInterfacesList,
+        i -> i.getRxPacketsPerSecond() + i.getTxPacketsPerSecond(), "%-16s %-9s %-20s %10s %10s %10s %10s %8s",
+        new String[] {"INTERFACE", "ROLE", "DOMAIN", "RX pkt/s", "RX B/s", "TX pkt/s", "TX B/s", "DROPS"},
+        i -> new String[] {i.getInterface().getName(), Roles.text(i.getInterface().getRole()),
+            i.hasDomain() ? i.getDomain().getName() + " (" + i.getDomain().getId() + ")" : "-",
+            Format.count(i.getRxPacketsPerSecond()), Format.count(i.getRxBytesPerSecond()),
+            Format.count(i.getTxPacketsPerSecond()), Format.count(i.getTxBytesPerSecond()),
+            Long.toString(i.getRxDropped() + i.getTxDropped())});
   }
-
-  private static double packets(InterfaceStats i) {
-    return i.getRxPacketsPerSecond() + i.getTxPacketsPerSecond();
-  }
-
 }

@@ -6,8 +6,13 @@ import io.grpc.Status;
 import io.vifscope.proto.v1.ProbeServiceGrpc;
 import java.io.PrintWriter;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Function;
+import java.util.function.ToDoubleFunction;
 import picocli.CommandLine;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -108,13 +113,33 @@ abstract class QueryCommand<R extends Message> implements Callable<Integer> {
     return answers.isEmpty() ? NO_AGENT : exitCode(answers.stream().anyMatch(this::finding));
   }
 
-  /** A table's cells (or titles), with the node (or "NODE") first when a fleet answered. */
-  static Object[] withNode(boolean fleet, Object... cells) {
-    return fleet ? withNode("NODE", cells) : cells;
+  /**
+   * A table of the answers' rows under {@code titles}, every cell a string in {@code format} (one "%s" per column).
+   * One agent: its rows as it ranked them, under its node name. A fleet: every agent's rows ranked together by
+   * {@code load}, cut to --limit, with a NODE column first.
+   */
+  <T> void printRanked(PrintWriter out, List<R> answers, Function<R, String> nodeOf, Function<R, List<T>> rows,
+      ToDoubleFunction<T> load, String format, String[] titles, Function<T, String[]> cells) {
+    if (answers.isEmpty()) {
+      return;
+    }
+    boolean fleet = answers.size() > 1;
+    List<Map.Entry<String, T>> all = new ArrayList<>();
+    for (R r : answers) {
+      String node = nodeOf.apply(r);
+      rows.apply(r).forEach(t -> all.add(Map.entry(node, t)));
+    }
+    String line = "  " + (fleet ? "%-12s " : "") + format + "%n";
+    out.println(fleet ? answers.size() + " agents:" : nodeOf.apply(answers.get(0)) + ":");
+    out.printf(Locale.ROOT, line, fleet ? withNode("NODE", titles) : titles);
+    if (fleet) {
+      all.sort(Comparator.comparingDouble((Map.Entry<String, T> e) -> load.applyAsDouble(e.getValue())).reversed());
+    }
+    all.stream().limit(fleet ? filters.limit : Long.MAX_VALUE).forEach(e -> out.printf(Locale.ROOT, line,
+        fleet ? withNode(e.getKey(), cells.apply(e.getValue())) : cells.apply(e.getValue())));
   }
 
-  /** The cells with {@code node} first. */
-  static Object[] withNode(String node, Object[] cells) {
+  private static Object[] withNode(String node, Object[] cells) {
     Object[] out = new Object[cells.length + 1];
     out[0] = node;
     System.arraycopy(cells, 0, out, 1, cells.length);
