@@ -16,7 +16,7 @@ MVN_FLAGS ?= -B -ntp
 # tmux, jq, procps. Reference tools for benchmarks: bcc tools with the kernel headers they compile against.
 DEB_PACKAGES := clang llvm libbpf-dev libbpf1 bpftool gcc libc6-dev make \
 	openjdk-17-jdk-headless maven \
-	iproute2 ethtool netsniff-ng tcpdump iperf3 libvirt-clients libvirt0 tmux jq procps kmod python3 util-linux openssl netbase iputils-ping \
+	iproute2 ethtool netsniff-ng tcpdump iperf3 libvirt-clients libvirt0 tmux jq procps kmod python3 python3-prometheus-client util-linux openssl netbase iputils-ping \
 	bpfcc-tools python3-bpfcc linux-headers-amd64
 
 LAB_GEN := lab/bin/vifgen

@@ -1,5 +1,7 @@
 package io.vifscope.control.cli;
 
+import io.vifscope.control.metrics.AgentMetrics;
+import io.vifscope.control.metrics.MetricsServer;
 import io.vifscope.control.server.Agent;
 import io.vifscope.control.server.AgentConfig;
 import io.vifscope.control.server.AgentServer;
@@ -67,6 +69,9 @@ import picocli.CommandLine.Option;
       "  Serve other hosts over TCP, clients must show a certificate of our CA:",
       "    vifscope agent --listen 0.0.0.0:7443 --tls-cert /etc/vifscope/agent.crt \\",
       "        --tls-key /etc/vifscope/agent.key --tls-client-ca /etc/vifscope/clients-ca.crt",
+      "",
+      "  Prometheus metrics on localhost, with basic auth:",
+      "    vifscope agent --metrics-listen 127.0.0.1:9717 --metrics-users /etc/vifscope/metrics-users",
       "",
       "  Settings from a file, with debug logging on top:",
       "    vifscope agent --config /etc/vifscope/agent.conf --verbose"
@@ -170,7 +175,33 @@ public final class AgentCommand implements Callable<Integer> {
       description = "The node name every answer carries, for fleets (default: the host name).")
   String nodeName;
 
-  @Option(names = {"-v", "--verbose"}, negatable = true, order = 20,
+  @Option(names = "--metrics-listen", paramLabel = "HOST:PORT", order = 20,
+      description = "Serve Prometheus metrics over HTTP on this address, e.g. 127.0.0.1:9717 (default: off).")
+  String metricsListen;
+
+  @Option(names = "--metrics-tls-cert", paramLabel = "PEM", order = 21,
+      description = "Certificate chain for HTTPS on --metrics-listen.")
+  String metricsTlsCert;
+
+  @Option(names = "--metrics-tls-key", paramLabel = "PEM", order = 22,
+      description = "Private key (PKCS#8) for HTTPS on --metrics-listen.")
+  String metricsTlsKey;
+
+  @Option(names = "--metrics-users", paramLabel = "FILE", order = 23,
+      description = "Require HTTP basic auth: 'user:bcrypt-hash' lines, as `htpasswd -nBC 10 USER` writes them.")
+  String metricsUsers;
+
+  @Option(names = "--metrics-top", paramLabel = "N", order = 24,
+      description = "Top talkers exported per domain and direction; the rest is summed under 'other' (default: "
+          + AgentConfig.DEFAULT_METRICS_TOP + ").")
+  String metricsTop;
+
+  @Option(names = "--metrics-max-talker-series", paramLabel = "N", order = 25,
+      description = "Most talker series one scrape returns, whatever the traffic; quieter domains are summed "
+          + "under domain=\"other\" (default: " + AgentConfig.DEFAULT_METRICS_MAX_TALKER_SERIES + ").")
+  String metricsMaxTalkerSeries;
+
+  @Option(names = {"-v", "--verbose"}, negatable = true, order = 26,
       description = "Debug logging (libbpf's messages included).")
   boolean verbose;
 
@@ -197,6 +228,9 @@ public final class AgentCommand implements Callable<Integer> {
     configureLogging(cfg.verbose());
     try {
       AgentServer.preflight(cfg);
+      if (cfg.metrics().isPresent()) {
+        MetricsServer.preflight(cfg.metrics().get());
+      }
     } catch (IOException e) {
       return fail(e);
     }
@@ -241,6 +275,14 @@ public final class AgentCommand implements Callable<Integer> {
       }
       if (!life.adopt(AgentServer.start(cfg, life.agent().services()))) {
         return CommandLine.ExitCode.SOFTWARE;
+      }
+      if (cfg.metrics().isPresent()) {
+        AgentConfig.MetricsSettings m = cfg.metrics().get();
+        AgentMetrics metrics = new AgentMetrics(life.agent(), Main.Version.version(), m.topPerDomain(),
+            m.maxTalkerSeries());
+        if (!life.adopt(MetricsServer.start(m, metrics::collect))) {
+          return CommandLine.ExitCode.SOFTWARE;
+        }
       }
     } catch (Exception e) {
       life.stop();
@@ -293,6 +335,7 @@ public final class AgentCommand implements Callable<Integer> {
     final CountDownLatch started = new CountDownLatch(1);
     private Agent agent;
     private AgentServer server;
+    private MetricsServer metrics;
     private boolean stopped;
 
     /** Takes ownership; false (and closed at once) when a stop already happened. */
@@ -311,6 +354,15 @@ public final class AgentCommand implements Callable<Integer> {
         return false;
       }
       server = s;
+      return true;
+    }
+
+    synchronized boolean adopt(MetricsServer m) {
+      if (stopped) {
+        m.close();
+        return false;
+      }
+      metrics = m;
       return true;
     }
 
@@ -339,6 +391,9 @@ public final class AgentCommand implements Callable<Integer> {
       }
       stopped = true;
       try {
+        if (metrics != null) {
+          metrics.close(); // a scrape during the stop would read a half-closed agent
+        }
         if (server != null) {
           server.shutdownGracefully(SERVER_GRACE);
         }

@@ -2,6 +2,8 @@ package io.vifscope.control.server;
 
 import io.grpc.BindableService;
 import io.vifscope.control.cli.Main;
+import io.vifscope.control.metrics.DomainCounters;
+import io.vifscope.control.metrics.MetricsSource;
 import io.vifscope.control.rank.History;
 import io.vifscope.control.rank.Services;
 import io.vifscope.control.rank.WindowStats;
@@ -48,7 +50,7 @@ import java.util.concurrent.TimeUnit;
  * periodically and when interfaces change; and the state the gRPC service answers from. It never serves
  * anything itself ({@link AgentServer} does) and closing it detaches everything.
  */
-public final class Agent implements AutoCloseable, AgentState {
+public final class Agent implements AutoCloseable, AgentState, MetricsSource {
   private static final System.Logger LOG = System.getLogger(Agent.class.getName());
   private static final Duration RESOLVER_PERIOD = Duration.ofSeconds(30);
   private static final Duration SOURCE_TIMEOUT = Duration.ofSeconds(5);
@@ -82,6 +84,11 @@ public final class Agent implements AutoCloseable, AgentState {
    */
   private final Map<Duration, WindowStats> windows = new HashMap<>();
   private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+  /** Traffic per domain since start, for the metrics endpoint. */
+  private final DomainCounters domainCounters;
+  private final java.util.concurrent.atomic.AtomicLong polls = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong pollFailures = new java.util.concurrent.atomic.AtomicLong();
+  private volatile long lastPollNanos;
 
   private Agent(AgentConfig config, Probe probe, DomainResolver resolver) {
     this.config = config;
@@ -91,6 +98,7 @@ public final class Agent implements AutoCloseable, AgentState {
     this.node = config.nodeName().orElseGet(Agent::readNodeName);
     this.poller = Executors.newSingleThreadScheduledExecutor(daemon("vifscope-poll"));
     this.watchTimer = Executors.newSingleThreadScheduledExecutor(daemon("vifscope-watch"));
+    this.domainCounters = new DomainCounters(config.history().toNanos());
   }
 
   private static java.util.concurrent.ThreadFactory daemon(String name) {
@@ -132,11 +140,13 @@ public final class Agent implements AutoCloseable, AgentState {
     try {
       pollOnce();
     } catch (BpfException | RuntimeException e) {
+      pollFailures.incrementAndGet();
       LOG.log(Level.WARNING, "poll failed: " + e.getMessage());
     }
   }
 
   private void pollOnce() throws BpfException {
+    long started = System.nanoTime();
     ProbeSnapshot s = probe.snapshot();
     Map<String, long[]> kernel = new HashMap<>();
     for (AttachedInterface a : probe.attachedInterfaces()) {
@@ -173,6 +183,9 @@ public final class Agent implements AutoCloseable, AgentState {
       knownLinks = new HashSet<>(links);
       resolver.requestRefresh(); // interfaces appeared or vanished
     }
+    domainCounters.add(s, this::resolve);
+    polls.incrementAndGet();
+    lastPollNanos = System.nanoTime() - started;
   }
 
   private static long readStat(String ifname, String stat) {
@@ -223,6 +236,44 @@ public final class Agent implements AutoCloseable, AgentState {
       }
     }
     return w;
+  }
+
+  // ---- MetricsSource ----------------------------------------------------------------------------------------
+
+  @Override
+  public ProbeSnapshot latest() {
+    return last;
+  }
+
+  @Override
+  public List<DomainCounters.Total> domainTotals() {
+    return domainCounters.totals();
+  }
+
+  @Override
+  public Map<String, ProgramInfo> programCosts() {
+    if (!config.bpfStats()) {
+      return Map.of();
+    }
+    try {
+      return probe.programInfo();
+    } catch (BpfException e) {
+      LOG.log(Level.DEBUG, "program statistics: " + e.getMessage());
+      return Map.of();
+    }
+  }
+
+  @Override
+  public MetricsSource.Self self() {
+    long cpuNanos = ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
+    long history;
+    synchronized (this) {
+      history = this.history.approximateBytes();
+    }
+    return new MetricsSource.Self(polls.get(), pollFailures.get(), lastPollNanos / 1e9, Math.max(0, cpuNanos),
+        rssBytes(), ManagementFactory.getRuntimeMXBean().getStartTime() / 1e3, probe.attachedInterfaces().size(),
+        history);
   }
 
   @Override

@@ -56,6 +56,7 @@ import java.util.regex.Pattern;
  * @param configFile the file the settings were read from, if any
  * @param onlyIncluded watch only the included interfaces, not the defaults
  * @param nodeName the node name answers carry; empty for the host name
+ * @param metrics the Prometheus endpoint's settings; empty when it is off (no {@code metrics-listen})
  */
 public record AgentConfig(
     Path socket,
@@ -77,7 +78,8 @@ public record AgentConfig(
     boolean verbose,
     Optional<Path> configFile,
     boolean onlyIncluded,
-    Optional<String> nodeName) {
+    Optional<String> nodeName,
+    Optional<MetricsSettings> metrics) {
 
   // Defaults, as text: they are parsed like any other value, and the CLI's help shows them as written.
   public static final String DEFAULT_SOCKET = "/run/vifscope/vifscope.sock";
@@ -90,6 +92,12 @@ public record AgentConfig(
   public static final String DEFAULT_SOCKET_GROUP = "vifscope";
   /** Given as {@code socket-group}, turns the default group off. */
   public static final String NO_GROUP = "none";
+  public static final String DEFAULT_METRICS_TOP = "5";
+  public static final String DEFAULT_METRICS_MAX_TALKER_SERIES = "1000";
+  public static final int MAX_METRICS_TOP = 100;
+  /** Two series (packets and bytes per second) per talker row, and at least one row. */
+  public static final int MIN_METRICS_MAX_TALKER_SERIES = 2;
+  public static final int MAX_METRICS_MAX_TALKER_SERIES = 100_000;
 
   public static final Duration MIN_POLL_INTERVAL = Duration.ofMillis(100);
   public static final Duration MAX_HISTORY = Duration.ofHours(1);
@@ -104,7 +112,8 @@ public record AgentConfig(
   public static final List<String> KEYS = List.of(
       "socket", "socket-group", "listen", "tls-cert", "tls-key", "tls-client-ca", "insecure",
       "include", "exclude", "flow-entries", "poll-interval", "history", "resolver-order", "libvirt-uri",
-      "tc-mode", "bpf-stats", "verbose", "only-included", "node-name");
+      "tc-mode", "bpf-stats", "verbose", "only-included", "node-name",
+      "metrics-listen", "metrics-tls-cert", "metrics-tls-key", "metrics-users", "metrics-top", "metrics-max-talker-series");
 
   /** Keys that may be given several times; the values add up. */
   public static final Set<String> REPEATABLE = Set.of("include", "exclude");
@@ -117,6 +126,18 @@ public record AgentConfig(
     exclude = List.copyOf(exclude);
     resolverOrder = List.copyOf(resolverOrder);
   }
+
+  /**
+   * The Prometheus endpoint: where it listens, HTTPS when a certificate is given, basic auth when a users file
+   * is given, and how many talker series it may export.
+   *
+   * @param users htpasswd-style file of {@code user:bcrypt-hash} lines
+   * @param topPerDomain talkers exported per domain and direction before the rest goes under "other"
+   * @param maxTalkerSeries the most talker series one scrape returns, whatever the traffic (see {@code
+   *     TalkerSeries}); the other series follow the host's shape, not its traffic
+   */
+  public record MetricsSettings(Listen listen, Optional<Path> tlsCert, Optional<Path> tlsKey, Optional<Path> users,
+      int topPerDomain, int maxTalkerSeries) {}
 
   /** A TCP address to listen on; {@code host} is a name or a literal (IPv6 without brackets). */
   public record Listen(String host, int port) {
@@ -336,9 +357,37 @@ public record AgentConfig(
         throw historyRaw.error(text(history) + " is above the maximum " + text(MAX_HISTORY));
       }
       checkTransport(listen, tlsCert, tlsKey, tlsClientCa, insecure);
+      Optional<MetricsSettings> metrics = metrics();
       return new AgentConfig(socket, listen, tlsCert, tlsKey, tlsClientCa, insecure, include, exclude, flowEntries,
           poll, history, resolverOrder, libvirtUri, tcMode, bpfStats, socketGroup, verbose, file, onlyIncluded,
-          nodeName);
+          nodeName, metrics);
+    }
+
+    /** The metrics endpoint: off without metrics-listen, and then none of its other keys may be given. */
+    private Optional<MetricsSettings> metrics() throws InvalidConfigException {
+      Optional<Listen> listen = optional("metrics-listen", AgentConfig::listen);
+      Optional<Path> cert = optional("metrics-tls-cert", AgentConfig::readableFile);
+      Optional<Path> key = optional("metrics-tls-key", AgentConfig::readableFile);
+      Optional<Path> users = optional("metrics-users", AgentConfig::readableFile);
+      int top = bounded(rawOrDefault("metrics-top", DEFAULT_METRICS_TOP), 1, MAX_METRICS_TOP);
+      int maxTalkerSeries = bounded(rawOrDefault("metrics-max-talker-series", DEFAULT_METRICS_MAX_TALKER_SERIES),
+          MIN_METRICS_MAX_TALKER_SERIES, MAX_METRICS_MAX_TALKER_SERIES);
+      if (listen.isEmpty()) {
+        for (String k : List.of("metrics-tls-cert", "metrics-tls-key", "metrics-users", "metrics-top",
+            "metrics-max-talker-series")) {
+          if (given.containsKey(k)) {
+            throw given.get(k).error("only used with --metrics-listen (the metrics endpoint is off without it)");
+          }
+        }
+        return Optional.empty();
+      }
+      if (key.isPresent() && cert.isEmpty()) {
+        throw given.get("metrics-tls-key").error("given without --metrics-tls-cert");
+      }
+      if (cert.isPresent() && key.isEmpty()) {
+        throw given.get("metrics-tls-cert").error("given without --metrics-tls-key");
+      }
+      return Optional.of(new MetricsSettings(listen.get(), cert, key, users, top, maxTalkerSeries));
     }
 
     /** TCP only with TLS or an explicit --insecure; TLS settings only as a complete set and only for TCP. */
@@ -470,6 +519,19 @@ public record AgentConfig(
       throw r.error("'" + shorten(port) + "' is not a port number (0-65535)");
     }
     return new Listen(host, Integer.parseInt(port));
+  }
+
+  private static int bounded(Raw r, int min, int max) throws InvalidConfigException {
+    long n;
+    try {
+      n = Long.parseLong(r.value());
+    } catch (NumberFormatException e) {
+      throw r.error("'" + shorten(r.value()) + "' is not a whole number");
+    }
+    if (n < min || n > max) {
+      throw r.error(n + " is out of range " + min + ".." + max);
+    }
+    return (int) n;
   }
 
   private static int flowEntries(Raw r) throws InvalidConfigException {

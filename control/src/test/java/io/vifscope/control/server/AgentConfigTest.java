@@ -65,6 +65,33 @@ class AgentConfigTest {
   }
 
   @Test
+  void metricsAreOffUnlessAnAddressIsGivenAndTheirKeysAreChecked() throws Exception {
+    assertEquals(Optional.empty(), load().metrics());
+    AgentConfig.MetricsSettings m = load("metrics-listen", "127.0.0.1:9717").metrics().orElseThrow();
+    assertEquals("127.0.0.1:9717", m.listen().toString());
+    assertEquals(5, m.topPerDomain());
+    assertEquals(1000, m.maxTalkerSeries());
+    assertEquals(Optional.empty(), m.tlsCert());
+    m = load("metrics-listen", "[::1]:9717", "metrics-top", "3", "metrics-max-talker-series", "200",
+        "metrics-tls-cert", pem("m.crt").toString(), "metrics-tls-key", pem("m.key").toString()).metrics().orElseThrow();
+    assertEquals(3, m.topPerDomain());
+    assertEquals(200, m.maxTalkerSeries());
+    assertEquals(Optional.of(dir.resolve("m.crt")), m.tlsCert());
+
+    assertEquals("--metrics-top: only used with --metrics-listen (the metrics endpoint is off without it)",
+        error("metrics-top", "3"));
+    assertEquals("--metrics-top: 0 is out of range 1..100", error("metrics-listen", "127.0.0.1:9717", "metrics-top", "0"));
+    assertEquals("--metrics-max-talker-series: 'lots' is not a whole number",
+        error("metrics-listen", "127.0.0.1:9717", "metrics-max-talker-series", "lots"));
+    assertEquals("--metrics-tls-key: given without --metrics-tls-cert",
+        error("metrics-listen", "127.0.0.1:9717", "metrics-tls-key", pem("k2.pem").toString()));
+    assertEquals("--metrics-listen: '9717' is not host:port (like 127.0.0.1:7443 or [::1]:7443)",
+        error("metrics-listen", "9717"));
+    assertTrue(error("metrics-listen", "127.0.0.1:9717", "metrics-users", dir.resolve("none").toString())
+        .startsWith("--metrics-users: cannot read"));
+  }
+
+  @Test
   void defaults() throws Exception {
     AgentConfig c = load();
     assertEquals(Path.of("/run/vifscope/vifscope.sock"), c.socket());

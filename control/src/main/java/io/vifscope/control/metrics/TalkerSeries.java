@@ -1,0 +1,131 @@
+package io.vifscope.control.metrics;
+
+import io.vifscope.control.rank.Addresses;
+import io.vifscope.control.rank.Services;
+import io.vifscope.control.rank.WindowStats;
+import io.vifscope.control.resolve.Domain;
+import io.vifscope.control.resolve.Resolution;
+import io.vifscope.probe.Direction;
+import io.vifscope.probe.FlowKey;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.IntFunction;
+
+/**
+ * The top talkers as a bounded set of series: per domain and direction, the {@code top} busiest
+ * (source, destination, protocol, destination port) rows of a window, and one {@code other} row that sums the
+ * rest. Only guest interfaces count, where every packet to or from a guest crosses exactly one.
+ *
+ * <p>The number of rows never exceeds {@code maxRows}, whatever the traffic: a spoofed-source flood makes one
+ * domain's {@code other} row large, not the set longer. Domains are taken busiest first while their rows fit;
+ * when the next one does not, it and every quieter domain are summed into a single row whose labels are all
+ * {@code other}. One row is always kept for that, so the rows add up to all guest traffic of the window.
+ */
+public final class TalkerSeries {
+  /** Label value of the rows that sum what has no row of its own. */
+  public static final String OTHER = "other";
+
+  /**
+   * One exported row; {@code domain} is null for the row that sums quieter domains.
+   *
+   * @param direction {@code to_guest}, {@code from_guest}, or {@code other}
+   */
+  public record Row(Domain domain, String direction, String source, String destination, String protocol,
+      String port, long packets, long bytes) {}
+
+  private record Group(String domainKey, Direction hook) {}
+
+  private record Talker(FlowKey representative, long[] counts) {}
+
+  private TalkerSeries() {}
+
+  /**
+   * @param top rows per domain and direction before the rest goes under {@code other} (at least 1)
+   * @param maxRows the most rows returned (at least 1)
+   */
+  public static List<Row> rows(WindowStats w, IntFunction<Resolution> resolve, int top, int maxRows) {
+    if (top < 1 || maxRows < 1) {
+      throw new IllegalArgumentException("top and maxRows must be positive, got " + top + ", " + maxRows);
+    }
+    Map<Integer, Resolution> resolved = new HashMap<>();
+    Map<Group, Map<List<Object>, Talker>> groups = new HashMap<>();
+    Map<Group, Domain> domainOf = new HashMap<>();
+    for (Map.Entry<FlowKey, long[]> e : w.flows().entrySet()) {
+      FlowKey k = e.getKey();
+      long[] v = e.getValue();
+      if (v[WindowStats.PACKETS] == 0 && v[WindowStats.BYTES] == 0) {
+        continue;
+      }
+      Resolution r = resolved.computeIfAbsent(k.ifindex(), resolve::apply);
+      if (r == null || r.nic() == null) {
+        continue;
+      }
+      Domain d = r.nic().domain();
+      Group g = new Group(DomainCounters.key(d), k.direction());
+      domainOf.put(g, d);
+      // The source port is left out: a flood from random ports is one talker, not thousands.
+      List<Object> talker = List.of(k.family(), k.saddrHi(), k.saddrLo(), k.daddrHi(), k.daddrLo(), k.protocol(),
+          k.dport());
+      Talker t = groups.computeIfAbsent(g, x -> new HashMap<>()).computeIfAbsent(talker,
+          x -> new Talker(k, new long[2]));
+      t.counts()[0] += v[WindowStats.PACKETS];
+      t.counts()[1] += v[WindowStats.BYTES];
+    }
+
+    // Busiest domain first, so that the cap, when it bites, folds the quietest ones.
+    Map<String, long[]> domainLoad = new HashMap<>();
+    groups.forEach((g, talkers) -> {
+      long[] load = domainLoad.computeIfAbsent(g.domainKey(), x -> new long[1]);
+      talkers.values().forEach(t -> load[0] += t.counts()[0]);
+    });
+    List<Group> order = new ArrayList<>(groups.keySet());
+    order.sort(Comparator.comparingLong((Group g) -> domainLoad.get(g.domainKey())[0]).reversed()
+        .thenComparing(Group::domainKey).thenComparing(Group::hook));
+
+    List<Row> out = new ArrayList<>();
+    long restPackets = 0;
+    long restBytes = 0;
+    boolean folding = false;
+    for (Group g : order) {
+      List<Talker> talkers = new ArrayList<>(groups.get(g).values());
+      talkers.sort(Comparator.comparingLong((Talker t) -> t.counts()[0]).thenComparingLong(t -> t.counts()[1])
+          .reversed());
+      int own = Math.min(top, talkers.size());
+      int needed = own + (talkers.size() > own ? 1 : 0);
+      if (!folding && out.size() + needed > maxRows - 1) {
+        folding = true; // this group and every quieter one: one row for all of them
+      }
+      if (folding) {
+        for (Talker t : talkers) {
+          restPackets += t.counts()[0];
+          restBytes += t.counts()[1];
+        }
+        continue;
+      }
+      Domain d = domainOf.get(g);
+      String direction = g.hook() == Direction.EGRESS ? "to_guest" : "from_guest";
+      for (int i = 0; i < own; i++) {
+        Talker t = talkers.get(i);
+        FlowKey k = t.representative();
+        out.add(new Row(d, direction, Addresses.text(k.sourceAddress()), Addresses.text(k.destinationAddress()),
+            Services.protocolName(k.protocol()), Integer.toString(k.dport()), t.counts()[0], t.counts()[1]));
+      }
+      if (talkers.size() > own) {
+        long p = 0;
+        long b = 0;
+        for (Talker t : talkers.subList(own, talkers.size())) {
+          p += t.counts()[0];
+          b += t.counts()[1];
+        }
+        out.add(new Row(d, direction, OTHER, OTHER, OTHER, OTHER, p, b));
+      }
+    }
+    if (folding) {
+      out.add(new Row(null, OTHER, OTHER, OTHER, OTHER, OTHER, restPackets, restBytes));
+    }
+    return out;
+  }
+}
