@@ -132,6 +132,14 @@ public final class AgentMetrics {
     // By name and direction; two ifindexes with one name (a vif destroyed and recreated between polls) add up.
     Map<List<String>, long[]> byName = new TreeMap<>(AgentMetrics::compareLists);
     Map<String, Resolution> info = new TreeMap<>();
+    // The kernel makes an interface's entry at its first packet; an attached interface is exported from the
+    // start, at 0, so that rate() sees its first packets too.
+    for (int ifindex : source.attached()) {
+      Resolution r = source.resolve(ifindex);
+      byName.putIfAbsent(List.of(r.ifname(), "rx"), new long[3]);
+      byName.putIfAbsent(List.of(r.ifname(), "tx"), new long[3]);
+      info.put(r.ifname(), r);
+    }
     for (Map.Entry<IfaceKey, IfaceStats> e : s.interfaces().entrySet()) {
       Resolution r = source.resolve(e.getKey().ifindex());
       String name = r.ifname();
@@ -176,7 +184,16 @@ public final class AgentMetrics {
         .help("Packets to and from a guest domain through its interfaces since the agent started.");
     CounterSnapshot.Builder bytes = CounterSnapshot.builder().name("vifscope_domain_bytes")
         .help("Bytes to and from a guest domain through its interfaces since the agent started.");
-    for (DomainCounters.Total t : source.domainTotals()) {
+    List<DomainCounters.Total> totals = new ArrayList<>(source.domainTotals());
+    java.util.Set<String> known = new java.util.HashSet<>();
+    totals.forEach(t -> known.add(DomainCounters.key(t.domain())));
+    for (int ifindex : source.attached()) { // guests attached but silent so far: at 0
+      Resolution r = source.resolve(ifindex);
+      if (r.nic() != null && known.add(DomainCounters.key(r.nic().domain()))) {
+        totals.add(new DomainCounters.Total(r.nic().domain(), 0, 0, 0, 0));
+      }
+    }
+    for (DomainCounters.Total t : totals) {
       Labels to = domainLabels(t.domain()).add("direction", "to_guest");
       Labels from = domainLabels(t.domain()).add("direction", "from_guest");
       packets.dataPoint(point(to, t.toGuestPackets())).dataPoint(point(from, t.fromGuestPackets()));
@@ -331,6 +348,8 @@ public final class AgentMetrics {
     }
     out.add(packets.build());
     out.add(bytes.build());
+    out.add(gauge("vifscope_talker_window_seconds", "The time the talker rates cover: " + TALKER_WINDOW.toSeconds()
+        + " s once the agent holds that much history, less just after it starts.", Labels.EMPTY, seconds));
 
     // Whether the window's numbers are whole, as ResponseMeta.coverage.partial says it for the gRPC answers.
     long lost = source.flowEvictions(TALKER_WINDOW);

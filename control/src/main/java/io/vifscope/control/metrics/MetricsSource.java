@@ -29,6 +29,9 @@ public interface MetricsSource {
   /** Flow-map entries evicted in that window. */
   long flowEvictions(Duration window);
 
+  /** Interfaces the probe is attached to now (their series exist, at 0, before their first packet). */
+  java.util.Collection<Integer> attached();
+
   /** Traffic to and from each domain since the agent started. */
   List<DomainCounters.Total> domainTotals();
 

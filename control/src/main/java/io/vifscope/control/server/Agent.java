@@ -246,6 +246,15 @@ public final class Agent implements AutoCloseable, AgentState, MetricsSource {
   }
 
   @Override
+  public Collection<Integer> attached() {
+    List<Integer> out = new java.util.ArrayList<>();
+    for (AttachedInterface a : probe.attachedInterfaces()) {
+      out.add(a.ifindex());
+    }
+    return out;
+  }
+
+  @Override
   public List<DomainCounters.Total> domainTotals() {
     return domainCounters.totals();
   }

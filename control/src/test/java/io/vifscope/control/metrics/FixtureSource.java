@@ -115,6 +115,11 @@ final class FixtureSource implements MetricsSource {
   }
 
   @Override
+  public java.util.Collection<Integer> attached() {
+    return resolutions.keySet();
+  }
+
+  @Override
   public List<DomainCounters.Total> domainTotals() {
     return domains;
   }
