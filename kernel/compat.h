@@ -45,6 +45,18 @@
 #define VS_TUNABLE(type, name, value) const volatile type name = (value)
 #endif
 
+/*
+ * VS_CORE: CO-RE field relocations are available. clang records which kernel struct fields a program reads
+ * (structs marked preserve_access_index) and libbpf fixes their offsets from the running kernel's BTF at load.
+ * BCC has no such relocations, so a BCC build leaves the CO-RE programs out. libbpf refuses to load an
+ * object that holds any CO-RE relocation on a kernel without BTF, even when only other programs of it are
+ * loaded (libbpf 1.1, obj_needs_vmlinux_btf), so the build also compiles each such object once more with
+ * -DVS_NO_CORE, for those kernels.
+ */
+#if !defined(VS_BCC) && !defined(VS_NO_CORE)
+#define VS_CORE 1
+#endif
+
 #ifndef __always_inline
 #define __always_inline inline __attribute__((always_inline))
 #endif

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * softirq.bpf.c: softirq time per CPU x vector, split between ksoftirqd and irq-exit/bh-enable runs, and
- * NET_RX time charged to the NAPI device polled. Tracepoints only (stable ABI): irq:softirq_entry/exit as
- * classic or raw tracepoints (user space loads one pair), and napi:napi_poll, which is classic only
- * because its raw form passes a struct napi_struct, a kernel-internal layout.
+ * NET_RX time charged to the NAPI device polled. Tracepoints only: irq:softirq_entry/exit as classic or raw
+ * tracepoints (user space loads one pair), and napi:napi_poll as a raw tracepoint read through CO-RE where
+ * the kernel has BTF, else as the classic tracepoint (see napi_poll_raw for why the two).
  */
 #include "compat.h"
 #include "vifscope.h"
@@ -233,11 +233,29 @@ int softirq_exit_raw(struct bpf_raw_tracepoint_args *ctx)
 	return on_exit((__u32)ctx->args[0]);
 }
 
+/* One poll of the NAPI instance of the device in key: its time since the last mark, its work. */
+static __always_inline int on_poll(struct vs_napi_key *key, int work_done, int budget)
+{
+	__u32 zero = 0;
+	__u64 work = work_done > 0 ? work_done : 0;
+	__u64 exhausted = budget > 0 && work_done >= budget;
+
+	struct vs_cpu_state *st = cpu_state_lookup(&zero);
+	if (st && st->active && st->vec == VS_SOFTIRQ_NET_RX) {
+		__u64 now = bpf_ktime_get_ns();
+
+		charge_napi(key, now - st->mark_ns, 1, work, exhausted, 0);
+		st->mark_ns = now;
+	} else {
+		charge_napi(key, 0, 1, work, exhausted, 1);
+	}
+	return 0;
+}
+
 VS_SEC("tracepoint/napi/napi_poll")
 int napi_poll(struct vs_napi_poll_args *ctx)
 {
 	struct vs_napi_key key;
-	__u32 zero = 0;
 
 	/*
 	 * The name lives in the trace record itself, at the __data_loc offset; the verifier allows only fixed
@@ -253,19 +271,54 @@ int napi_poll(struct vs_napi_poll_args *ctx)
 		__builtin_memset(&key, 0, sizeof(key));
 		key.dev_name[0] = '?';
 	}
-	__u64 work = ctx->work > 0 ? ctx->work : 0;
-	__u64 exhausted = ctx->budget > 0 && ctx->work >= ctx->budget;
-
-	struct vs_cpu_state *st = cpu_state_lookup(&zero);
-	if (st && st->active && st->vec == VS_SOFTIRQ_NET_RX) {
-		__u64 now = bpf_ktime_get_ns();
-
-		charge_napi(&key, now - st->mark_ns, 1, work, exhausted, 0);
-		st->mark_ns = now;
-	} else {
-		charge_napi(&key, 0, 1, work, exhausted, 1);
-	}
-	return 0;
+	return on_poll(&key, ctx->work, ctx->budget);
 }
+
+#ifdef VS_CORE
+/*
+ * napi:napi_poll as a raw tracepoint: the one exception to "no kernel-internal structs", taken for least
+ * privilege. The classic tracepoint gives the device name in its record, but attaching it needs the event id,
+ * which only tracefs tells, and tracefs is root's alone (mode 0700, and mounting it needs CAP_SYS_ADMIN):
+ * with it, an agent holding only CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN could not start. The raw tracepoint
+ * needs no tracefs, but passes the struct napi_struct itself (TP_PROTO(struct napi_struct *napi, int work,
+ * int budget)), so the name is read from napi->dev->name.
+ *
+ * It stays portable: the two structs below name only the fields read, and preserve_access_index makes clang
+ * emit CO-RE relocations for them, which libbpf resolves against the running kernel's BTF at load (the
+ * ___vs suffix is a CO-RE "flavour": libbpf ignores it when matching names). A kernel that has no BTF, or
+ * whose structs no longer match, fails the load and user space falls back to the classic napi_poll above
+ * (from the object built with -DVS_NO_CORE, see compat.h). The name is what the classic tracepoint records:
+ * dev->name, or "(no_device)" when the instance has no device (the per-CPU backlog).
+ */
+struct net_device___vs {
+	char name[VS_IFNAMSIZ];
+} __attribute__((preserve_access_index));
+
+struct napi_struct___vs {
+	struct net_device___vs *dev;
+} __attribute__((preserve_access_index));
+
+VS_SEC("raw_tp/napi_poll")
+int napi_poll_raw(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct napi_struct___vs *napi = (void *)ctx->args[0];
+	struct net_device___vs *dev = 0;
+	struct vs_napi_key key;
+
+	/* bpf_probe_read(_str), not the _kernel forms, for the reason given in napi_poll above. */
+	__builtin_memset(&key, 0, sizeof(key));
+	if (bpf_probe_read(&dev, sizeof(dev), &napi->dev) < 0) {
+		count(VS_ERR_NAPI_NAME_UNREADABLE);
+		key.dev_name[0] = '?';
+	} else if (!dev) {
+		__builtin_memcpy(key.dev_name, "(no_device)", sizeof("(no_device)"));
+	} else if (bpf_probe_read_str(key.dev_name, sizeof(key.dev_name), dev->name) < 0) {
+		count(VS_ERR_NAPI_NAME_UNREADABLE);
+		__builtin_memset(&key, 0, sizeof(key));
+		key.dev_name[0] = '?';
+	}
+	return on_poll(&key, (int)ctx->args[1], (int)ctx->args[2]);
+}
+#endif /* VS_CORE */
 
 VS_LICENSE;

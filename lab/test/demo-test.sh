@@ -21,7 +21,7 @@ state() {
 	echo "## netns"; ip netns list 2>/dev/null | awk '{print $1}' | sort
 	echo "## links"; ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | sort
 	echo "## our bpf programs"
-	bpftool prog show 2>/dev/null | grep -oE 'name (tc_ingress|tc_egress|softirq_entry|softirq_exit|softirq_entry_raw|softirq_exit_raw|napi_poll)\b' | sort | uniq -c
+	bpftool prog show 2>/dev/null | grep -oE 'name (tc_ingress|tc_egress|softirq_entry|softirq_exit|softirq_entry_raw|softirq_exit_raw|napi_poll|napi_poll_raw)\b' | sort | uniq -c
 	echo "## tcx and clsact"; for d in /sys/class/net/*; do n=${d##*/}; tc filter show dev "$n" ingress 2>/dev/null; tc filter show dev "$n" egress 2>/dev/null; done | grep -c 'tc_\(ingress\|egress\)'
 	echo "## processes"; pgrep -f 'vifgen|vifscope.jar agent' | wc -l
 	echo "## run files"; ls -d /run/vifscope-demo /run/vifscope-lab 2>/dev/null

@@ -9,10 +9,11 @@ import java.util.Map;
  * What the running kernel offers the probe, and for each degraded part what is missing and why. Filled in
  * as the probe starts: each entry is what actually happened, not a guess from the kernel version.
  *
- * @param btf kernel BTF at /sys/kernel/btf/vmlinux (not needed by our objects, reported for operators)
+ * @param btf kernel BTF at /sys/kernel/btf/vmlinux: napi_poll runs as a raw tracepoint (CO-RE), so no tracefs is
+ *     needed and the agent can run without root (else the classic tracepoint, "napi_raw_tracepoint" degraded)
  * @param tcx tc programs are attached as tcx links (else clsact filters)
  * @param batchOps maps are read with BPF_MAP_LOOKUP_BATCH (else key iteration)
- * @param rawTracepoints softirq programs run on raw tracepoints (else classic tracepoints)
+ * @param rawTracepoints softirq entry/exit run on raw tracepoints (else classic tracepoints)
  * @param bpfStats BPF run-time statistics can be switched on (BPF_ENABLE_STATS)
  * @param degraded part name to the reason it is degraded; empty when nothing is
  */

@@ -69,12 +69,20 @@ public final class Probe implements AutoCloseable {
 
   /** Loads, attaches and starts following interfaces. On failure nothing stays attached. */
   public static Probe start(ProbeOptions options) throws BpfException, IOException {
+    return start(options, true);
+  }
+
+  /**
+   * Like {@link #start(ProbeOptions)}; {@code allowCoRe} false takes the path of kernels without BTF (classic
+   * napi:napi_poll through tracefs) even here, so that tests cover it.
+   */
+  static Probe start(ProbeOptions options, boolean allowCoRe) throws BpfException, IOException {
     if (UNAVAILABILITY != null) {
       throw new IOException("libbpf (" + LibBpf.LIBRARY + ") cannot be used: " + UNAVAILABILITY, UNAVAILABILITY);
     }
     Probe p = new Probe(options);
     try {
-      p.startSoftirq();
+      p.startSoftirq(allowCoRe);
       p.startNetdev();
       return p;
     } catch (IOException | RuntimeException e) {
@@ -83,40 +91,85 @@ public final class Probe implements AutoCloseable {
     }
   }
 
-  private void startSoftirq() throws BpfException, IOException {
-    // NAPI attribution needs the classic napi:napi_poll tracepoint (the raw one only offers kernel structs),
-    // and classic tracepoints need tracefs for their ids.
-    Mounts.ensureTracefs();
-    BpfException rawFailure = null;
-    try {
-      softirq = loadSoftirq(true);
-      attachAll(true);
-      features.rawTracepoints = true;
-    } catch (BpfException e) {
-      rawFailure = e;
-      closeLinks();
-      if (softirq != null) {
-        softirq.close();
+  private void startSoftirq(boolean allowCoRe) throws BpfException, IOException {
+    // Least privilege first: with kernel BTF every softirq and NAPI program is a raw tracepoint, and none needs
+    // tracefs (root's alone) for an event id. See napi_poll_raw in softirq.bpf.c.
+    String coReMissing = !allowCoRe ? "not tried (forced off)" : !features.btf ? "no kernel BTF" : null;
+    if (coReMissing == null) {
+      try {
+        softirq = loadSoftirq("softirq.bpf.o", SoftirqPath.RAW_CORE);
+        attachAll(SoftirqPath.RAW_CORE);
+        features.rawTracepoints = true;
+      } catch (BpfException e) {
+        coReMissing = e.getMessage().lines().findFirst().orElse("");
+        closeLinks();
+        if (softirq != null) {
+          softirq.close();
+          softirq = null;
+        }
       }
     }
-    if (rawFailure != null) {
-      features.degraded.put("raw_tracepoints", rawFailure.getMessage().lines().findFirst().orElse("")
-          + "; using classic tracepoints");
-      softirq = loadSoftirq(false);
-      attachAll(false);
+    if (coReMissing != null) {
+      features.degraded.put("napi_raw_tracepoint", coReMissing
+          + "; napi:napi_poll attached as a classic tracepoint, which needs tracefs (root)");
+      startSoftirqClassicNapi();
     }
     softirqReader = new MapReader(softirq.map("softirq_time"));
     napiReader = new MapReader(softirq.map("napi_time"));
     softirqCounterReader = new MapReader(softirq.map("counters"));
   }
 
-  private BpfObject loadSoftirq(boolean raw) throws BpfException {
-    BpfObject o = BpfObject.open("softirq.bpf.o");
+  /**
+   * The paths for kernels without BTF: the classic napi:napi_poll tracepoint, from the object built without
+   * CO-RE (libbpf would refuse the other one there), with raw softirq tracepoints where the kernel has them.
+   * Classic tracepoints need tracefs for their event ids: mounted here when missing (CAP_SYS_ADMIN), and
+   * readable by root only.
+   */
+  private void startSoftirqClassicNapi() throws BpfException, IOException {
+    Mounts.ensureTracefs();
+    BpfException rawFailure = null;
     try {
-      o.program("softirq_entry_raw").setAutoload(raw);
-      o.program("softirq_exit_raw").setAutoload(raw);
-      o.program("softirq_entry").setAutoload(!raw);
-      o.program("softirq_exit").setAutoload(!raw);
+      softirq = loadSoftirq("softirq_nocore.bpf.o", SoftirqPath.RAW_SOFTIRQ);
+      attachAll(SoftirqPath.RAW_SOFTIRQ);
+      features.rawTracepoints = true;
+    } catch (BpfException e) {
+      rawFailure = e;
+      closeLinks();
+      if (softirq != null) {
+        softirq.close();
+        softirq = null;
+      }
+    }
+    if (rawFailure != null) {
+      features.degraded.put("raw_tracepoints", rawFailure.getMessage().lines().findFirst().orElse("")
+          + "; using classic tracepoints");
+      softirq = loadSoftirq("softirq_nocore.bpf.o", SoftirqPath.CLASSIC);
+      attachAll(SoftirqPath.CLASSIC);
+    }
+  }
+
+  /** Which flavour of each softirq and NAPI program is loaded. */
+  private enum SoftirqPath {
+    /** Raw tracepoints for all three; napi_poll_raw reads the device name through CO-RE (needs kernel BTF). */
+    RAW_CORE,
+    /** Raw softirq entry/exit, classic napi:napi_poll. */
+    RAW_SOFTIRQ,
+    /** Classic tracepoints for all three. */
+    CLASSIC
+  }
+
+  private BpfObject loadSoftirq(String file, SoftirqPath path) throws BpfException {
+    boolean rawSoftirq = path != SoftirqPath.CLASSIC;
+    BpfObject o = BpfObject.open(file);
+    try {
+      o.program("softirq_entry_raw").setAutoload(rawSoftirq);
+      o.program("softirq_exit_raw").setAutoload(rawSoftirq);
+      o.program("softirq_entry").setAutoload(!rawSoftirq);
+      o.program("softirq_exit").setAutoload(!rawSoftirq);
+      o.program("napi_poll").setAutoload(path != SoftirqPath.RAW_CORE);
+      if (path == SoftirqPath.RAW_CORE) {
+        o.program("napi_poll_raw").setAutoload(true);
+      }
       o.load();
       return o;
     } catch (BpfException | RuntimeException e) {
@@ -125,15 +178,19 @@ public final class Probe implements AutoCloseable {
     }
   }
 
-  private void attachAll(boolean raw) throws BpfException {
-    if (raw) {
-      links.add(softirq.program("softirq_entry_raw").attachRawTracepoint("softirq_entry"));
-      links.add(softirq.program("softirq_exit_raw").attachRawTracepoint("softirq_exit"));
-    } else {
+  private void attachAll(SoftirqPath path) throws BpfException {
+    if (path == SoftirqPath.CLASSIC) {
       links.add(softirq.program("softirq_entry").attachTracepoint("irq", "softirq_entry"));
       links.add(softirq.program("softirq_exit").attachTracepoint("irq", "softirq_exit"));
+    } else {
+      links.add(softirq.program("softirq_entry_raw").attachRawTracepoint("softirq_entry"));
+      links.add(softirq.program("softirq_exit_raw").attachRawTracepoint("softirq_exit"));
     }
-    links.add(softirq.program("napi_poll").attachTracepoint("napi", "napi_poll"));
+    if (path == SoftirqPath.RAW_CORE) {
+      links.add(softirq.program("napi_poll_raw").attachRawTracepoint("napi_poll"));
+    } else {
+      links.add(softirq.program("napi_poll").attachTracepoint("napi", "napi_poll"));
+    }
   }
 
   private void startNetdev() throws BpfException, IOException {

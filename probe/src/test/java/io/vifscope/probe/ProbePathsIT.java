@@ -55,7 +55,7 @@ class ProbePathsIT {
       Map<String, ProgramInfo> before = probe.programInfo();
       lab.flood("incident", "--count", "20000", "--rate", "40000");
       Map<String, ProgramInfo> after = probe.programInfo();
-      for (String prog : List.of("tc_ingress", "tc_egress", "softirq_entry_raw", "softirq_exit_raw", "napi_poll")) {
+      for (String prog : List.of("tc_ingress", "tc_egress", "softirq_entry_raw", "softirq_exit_raw", "napi_poll_raw")) {
         long runs = after.get(prog).runCount() - before.get(prog).runCount();
         long ns = after.get(prog).runTimeNs() - before.get(prog).runTimeNs();
         assertTrue(runs > 0 && ns > 0, prog + ": " + runs + " runs, " + ns + " ns with statistics on");
