@@ -32,6 +32,11 @@ public final class BpfException extends IOException {
     return new BpfException(msg, errno, log);
   }
 
+  /** The same failure with what to do about it appended: {@code <message>: <hint>}. */
+  public BpfException withHint(String hint) {
+    return new BpfException(getMessage() + ": " + hint, errno, log);
+  }
+
   /** Turns a libbpf {@code int} result (0 or -errno) into an exception. */
   public static void check(int result, String call) throws BpfException {
     if (result < 0) {

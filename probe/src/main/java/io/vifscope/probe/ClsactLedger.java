@@ -1,7 +1,6 @@
 package io.vifscope.probe;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -68,7 +67,10 @@ public final class ClsactLedger {
       Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException e) {
       // Losing the ledger only means a crash could leave an empty clsact qdisc behind; say so, go on.
-      LOG.log(System.Logger.Level.WARNING, "cannot write " + file + ": " + e.getMessage());
+      String why = e instanceof java.nio.file.AccessDeniedException ? "permission denied" : e.getMessage();
+      LOG.log(System.Logger.Level.WARNING, "cannot write " + file + " (" + why + "); a crash could leave a clsact "
+          + "qdisc behind (the agent's user needs to write " + file.getParent() + ", e.g. systemd's "
+          + "RuntimeDirectory=vifscope)");
     }
   }
 
@@ -89,7 +91,10 @@ public final class ClsactLedger {
         }
       }
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read " + file, e);
+      // An agent user that may not read it (a root-owned file after a switch to a service user): the sweep then
+      // removes no qdisc at all, the safe side. Say so and go on.
+      LOG.log(System.Logger.Level.WARNING, "cannot read " + file + " (" + e.getMessage()
+          + "); clsact qdiscs left by an earlier run are not removed");
     }
     return out;
   }

@@ -47,7 +47,12 @@ public final class TcSweeper {
         try {
           progName = ProgramInfo.ofId(progId).name();
         } catch (BpfException e) {
-          LOG.log(Level.WARNING, "sweep: " + e.getMessage());
+          // Looking a program up by id needs CAP_SYS_ADMIN (kernel/bpf/syscall.c, bpf_prog_get_fd_by_id): an
+          // agent with only CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN cannot tell whose the filter is, so it stays.
+          String hint = e.errno() == Errno.EPERM
+              ? " (needs CAP_SYS_ADMIN); the filter on " + where + " is left in place: remove it with 'tc filter del'"
+              + " if an earlier vifscope left it" : "";
+          LOG.log(Level.WARNING, "sweep: " + e.getMessage() + hint);
           continue;
         }
         if (!ourProgramNames.contains(progName)) {

@@ -30,6 +30,8 @@ import io.netty.handler.ssl.ClientAuth;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.vifscope.probe.BpfStats;
+import io.vifscope.probe.Capabilities;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
@@ -296,13 +298,30 @@ public final class AgentServer implements AutoCloseable {
 
   /**
    * Checks what can be checked before anything privileged runs, so that a second agent fails before it loads
-   * and attaches anything: the socket is free (or stale, and then removed), the TLS files load.
+   * and attaches anything: the process holds the capabilities the probe needs (read from /proc/self/status),
+   * the socket is free (or stale, and then removed), the TLS files load.
    */
   public static void preflight(AgentConfig config) throws IOException {
+    preflight(config, Capabilities.ofSelf());
+  }
+
+  /**
+   * {@link #preflight(AgentConfig)} with the effective capabilities given (tests hand in what they need). The
+   * socket and TLS checks come first: another agent on the socket is the more useful answer to give.
+   */
+  public static void preflight(AgentConfig config, Capabilities caps) throws IOException {
     if (config.listen().isPresent()) {
       sslContext(config);
     } else {
       ensureSocketAvailable(config.socket());
+    }
+    String missing = caps.probeProblem();
+    if (missing != null) {
+      throw new IOException(missing);
+    }
+    if (config.probeOptions().bpfStats() && !caps.has(Capabilities.Cap.SYS_ADMIN) && !BpfStats.enabledBySysctl()) {
+      throw new IOException("--bpf-stats needs CAP_SYS_ADMIN (BPF_ENABLE_STATS), which this agent does not hold; "
+          + "have the administrator run 'sysctl kernel.bpf_stats_enabled=1', or leave --bpf-stats off");
     }
   }
 

@@ -32,6 +32,7 @@ import io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.handler.ssl.SslContextBuilder;
+import io.vifscope.probe.Capabilities;
 import io.vifscope.proto.v1.GetAgentStatusRequest;
 import io.vifscope.proto.v1.GetAgentStatusResponse;
 import io.vifscope.proto.v1.ListTopTalkersRequest;
@@ -201,16 +202,17 @@ class AgentServerTest {
   @Test
   void unusableTlsFilesAreReportedBeforeAnythingStarts() throws Exception {
     IOException sec1 = assertThrows(IOException.class, () -> AgentServer.preflight(
-        tcpConfig("tls-cert", pki("server.pem"), "tls-key", pki("server-sec1.key"))));
+        tcpConfig("tls-cert", pki("server.pem"), "tls-key", pki("server-sec1.key")), Capabilities.all()));
     assertTrue(sec1.getMessage().startsWith("--tls-key " + pki("server-sec1.key") + " is a SEC1 EC key; give an "
         + "unencrypted PKCS#8 key ('BEGIN PRIVATE KEY'): openssl pkcs8 -topk8 -nocrypt"), sec1.getMessage());
 
     IOException notACert = assertThrows(IOException.class, () -> AgentServer.preflight(
-        tcpConfig("tls-cert", pki("server.key"), "tls-key", pki("server.key"))));
+        tcpConfig("tls-cert", pki("server.key"), "tls-key", pki("server.key")), Capabilities.all()));
     assertTrue(notACert.getMessage().startsWith("--tls-cert " + pki("server.key")), notACert.getMessage());
 
     IOException badCa = assertThrows(IOException.class, () -> AgentServer.preflight(tcpConfig("tls-cert",
-        pki("server.pem"), "tls-key", pki("server.key"), "tls-client-ca", pki("server.ext"))));
+        pki("server.pem"), "tls-key", pki("server.key"), "tls-client-ca", pki("server.ext")),
+        Capabilities.all()));
     assertTrue(badCa.getMessage().startsWith("--tls-client-ca " + pki("server.ext")), badCa.getMessage());
   }
 
@@ -238,11 +240,23 @@ class AgentServerTest {
 
     IOException e = assertThrows(IOException.class, () -> start(unixConfig(socket, "none")));
     assertTrue(e.getMessage().startsWith("another agent is serving on " + socket), e.getMessage());
-    IOException pre = assertThrows(IOException.class, () -> AgentServer.preflight(unixConfig(socket, "none")));
+    IOException pre = assertThrows(IOException.class,
+        () -> AgentServer.preflight(unixConfig(socket, "none"), Capabilities.all()));
     assertTrue(pre.getMessage().startsWith("another agent is serving on"), pre.getMessage());
 
     assertEquals("test", status(unixChannel(socket)).getVersion(), "the first agent still serves");
     assertTrue(first.socketPath().isPresent());
+  }
+
+  @Test
+  void aMissingCapabilityIsNamedBeforeAnythingStarts() throws Exception {
+    Path socket = dir.resolve("vifscope.sock");
+    // CapEff of an agent started with only CAP_PERFMON and CAP_NET_ADMIN.
+    Capabilities noBpf = Capabilities.parseStatus("CapEff:\t0000004000001000\n");
+    IOException e = assertThrows(IOException.class, () -> AgentServer.preflight(unixConfig(socket, "none"), noBpf));
+    assertEquals("missing capability CAP_BPF (load BPF programs and maps); run as root or grant CAP_BPF, "
+        + "CAP_PERFMON and CAP_NET_ADMIN (see README \"Running on a real host\")", e.getMessage());
+    assertFalse(Files.exists(socket, LinkOption.NOFOLLOW_LINKS), "nothing made");
   }
 
   @Test
@@ -253,7 +267,7 @@ class AgentServerTest {
     }
     assertTrue(Files.exists(socket, LinkOption.NOFOLLOW_LINKS));
 
-    AgentServer.preflight(unixConfig(socket, "none"));
+    AgentServer.preflight(unixConfig(socket, "none"), Capabilities.all());
     assertFalse(Files.exists(socket, LinkOption.NOFOLLOW_LINKS), "preflight removes the stale file");
 
     try (ServerSocketChannel dead = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
