@@ -101,12 +101,18 @@ public final class Probe implements AutoCloseable {
         attachAll(SoftirqPath.RAW_CORE);
         features.rawTracepoints = true;
       } catch (BpfException e) {
-        coReMissing = e.getMessage().lines().findFirst().orElse("");
         closeLinks();
         if (softirq != null) {
           softirq.close();
           softirq = null;
         }
+        // EPERM: missing privileges (CAP_BPF, CAP_PERFMON), not a missing kernel feature; the classic path would
+        // fail the same way, after a tracefs mount that would hide the real cause. (Not EACCES: the verifier
+        // rejects programs with it, and such a rejection is what the classic path is for.)
+        if (e.errno() == Errno.EPERM) {
+          throw e;
+        }
+        coReMissing = e.getMessage().lines().findFirst().orElse("");
       }
     }
     if (coReMissing != null) {
