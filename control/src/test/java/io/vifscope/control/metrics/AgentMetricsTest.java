@@ -90,7 +90,7 @@ class AgentMetricsTest {
     m.forEach(list::add);
     int talkers = 0;
     for (MetricSnapshot s : list) {
-      if (s.getMetadata().getName().startsWith("vifscope_talker_")) {
+      if (s.getMetadata().getName().startsWith("vifscope_talker_") && s.getMetadata().getName().endsWith("_per_second")) {
         talkers += s.getDataPoints().size();
       }
     }

@@ -57,7 +57,8 @@ class MetricsLabIT {
   private static int seriesCount(JsonObject scrape, boolean talkers) {
     int n = 0;
     for (JsonElement f : scrape.getAsJsonArray("families")) {
-      boolean isTalker = f.getAsJsonObject().get("name").getAsString().startsWith("vifscope_talker_");
+      String name = f.getAsJsonObject().get("name").getAsString();
+      boolean isTalker = name.startsWith("vifscope_talker_") && name.endsWith("_per_second");
       if (isTalker == talkers) {
         n += f.getAsJsonObject().getAsJsonArray("samples").size();
       }
