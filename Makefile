@@ -4,6 +4,8 @@
 #   make build  BPF objects, Java modules, the runnable jar, bash completion and the lab's traffic generator
 #   make unit   unprivileged tests only (no root needed)
 #   make test   deps + build + every test, unprivileged and privileged (run as root)
+#   make deb    build + the Debian package packaging/target/vifscope_<version>_all.deb (no root needed)
+#   make deb-test  installs that package, runs its agent as the unit would, purges it, checks nothing is left (root)
 #   make bench  the benchmark suite in the lab (root, about half an hour): BENCHMARKS.md, bench/results/*.json
 #   make bench-quick  a short version for everyday checks (bench/results/BENCHMARKS-quick.md, not committed)
 #   make clean  remove build outputs
@@ -13,15 +15,17 @@ MVN ?= mvn
 MVN_FLAGS ?= -B -ntp
 # Debian package names. Build: clang, llvm, libbpf, bpftool, JDK, Maven. Lab and tests: iproute2,
 # ethtool, netsniff-ng (mausezahn/trafgen), tcpdump, iperf3, libvirt client (virsh) and library,
-# tmux, jq, procps. Reference tools for benchmarks: bcc tools with the kernel headers they compile against.
+# tmux, jq, procps, the Prometheus client's parser (metrics tests). Packaging: dpkg-deb and adduser, systemd-analyze (package systemd) to check the unit, groff
+# for the man page test. Reference tools for benchmarks: bcc tools with the kernel headers they compile against.
 DEB_PACKAGES := clang llvm libbpf-dev libbpf1 bpftool gcc libc6-dev make \
 	openjdk-17-jdk-headless maven \
 	iproute2 ethtool netsniff-ng tcpdump iperf3 libvirt-clients libvirt0 tmux jq procps kmod python3 python3-prometheus-client util-linux openssl netbase iputils-ping \
+	dpkg adduser systemd groff-base \
 	bpfcc-tools python3-bpfcc linux-headers-amd64
 
 LAB_GEN := lab/bin/vifgen
 
-.PHONY: all deps build demo unit test lab-test demo-test bench bench-quick clean
+.PHONY: all deps build demo unit test lab-test demo-test deb deb-test bench bench-quick clean
 
 all: build
 
@@ -54,6 +58,7 @@ test: deps build
 	$(MVN) $(MVN_FLAGS) verify
 	$(MAKE) lab-test
 	$(MAKE) demo-test
+	$(MAKE) deb-test
 
 lab-test: $(LAB_GEN)
 	bash lab/test/lab-test.sh
@@ -61,6 +66,15 @@ lab-test: $(LAB_GEN)
 # The demo as `sudo make demo` runs it, from a fresh state; checks that it leaves nothing behind.
 demo-test: $(LAB_GEN)
 	bash lab/test/demo-test.sh
+
+# The Debian package, from the build's outputs, with dpkg-deb: needs no root and touches nothing on the system.
+deb: build
+	bash packaging/build-deb.sh
+
+# Installs the package, runs its agent the way the unit would on a veth of its own, purges it, and checks the
+# machine is as before (refuses to run where vifscope is already installed).
+deb-test: deb
+	bash packaging/test/deb-test.sh
 
 # Benchmarks: never part of make test (no timing is ever asserted); their numbers go to BENCHMARKS.md.
 bench: deps build
@@ -73,4 +87,4 @@ bench-quick: deps build
 
 clean:
 	$(MVN) $(MVN_FLAGS) -q clean
-	rm -rf lab/bin
+	rm -rf lab/bin packaging/target
