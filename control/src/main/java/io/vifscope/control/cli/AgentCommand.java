@@ -54,6 +54,10 @@ import picocli.CommandLine.Option;
           + "without dashes, e.g. 'poll-interval = 500ms' or 'include = vif* tap*'; lines starting with '#' are "
           + "comments. An option given on the command line wins over the file.",
       "",
+      "With --metrics-listen it also serves Prometheus metrics over HTTP(S) at /metrics: counters per "
+          + "interface, domain, CPU and NAPI device, coverage, its own cost, and the top talkers of each domain "
+          + "(at most --metrics-max-talker-series series, whatever the traffic).",
+      "",
       "On SIGTERM or SIGINT, health goes NOT_SERVING, calls in flight finish, the probe detaches and the "
           + "process exits within 10 s.",
       ""
