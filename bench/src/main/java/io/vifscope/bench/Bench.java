@@ -68,9 +68,13 @@ public final class Bench {
       }
     }
     String stamp = ZonedDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
-    String rel = "bench/results/" + (quick ? "quick-" : "") + stamp + ".json";
+    // A run of some sections only never replaces BENCHMARKS.md, which holds a full run: its report and results
+    // are named after the sections it ran.
+    String part = only.isEmpty() ? "" : "-only-" + String.join("-", only);
+    String rel = "bench/results/" + (quick ? "quick-" : "") + stamp + part + ".json";
     Report.writeJson(repo.resolve(rel), machine, results);
-    Path md = repo.resolve(quick ? "bench/results/BENCHMARKS-quick.md" : "BENCHMARKS.md");
+    Path md = repo.resolve(quick ? "bench/results/BENCHMARKS-quick" + part + ".md"
+        : only.isEmpty() ? "BENCHMARKS.md" : "bench/results/BENCHMARKS" + part + ".md");
     Files.writeString(md, Report.markdown(machine, results, quick ? rel.replace("bench/results/", "") : rel, quick),
         StandardCharsets.UTF_8);
     ctx.say("wrote %s and %s", md, rel);
