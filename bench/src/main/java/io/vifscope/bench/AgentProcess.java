@@ -84,6 +84,11 @@ final class AgentProcess implements AutoCloseable {
     return ProbeServiceGrpc.newBlockingStub(connection.channel()).withDeadlineAfter(30, TimeUnit.SECONDS);
   }
 
+  /** The agent's output (stdout and stderr). */
+  Path log() {
+    return log;
+  }
+
   long pid() {
     return process.pid();
   }

@@ -136,8 +136,8 @@ final class ServiceSection implements Section {
     return r;
   }
 
-  /** Repeats the fill floods until stopped. */
-  private static final class Filler implements Runnable {
+  /** Repeats the fill floods until stopped (also the metrics section's background). */
+  static final class Filler implements Runnable {
     static final int PORTS = 50;
     static final int SOURCES = 800;
     private final Lab lab;
