@@ -24,7 +24,7 @@ public final class Bench {
   /** Every section, in report order. */
   static List<Section> sections() {
     return List.of(new PacketPathSection(), new KernelCostSection(), new MapReadSection(), new ServiceSection(),
-        new AccuracySection(), new BccSection(), new JavaHotPathSection());
+        new AccuracySection(), new BccSection(), new JavaHotPathSection(), new MetricsSection());
   }
 
   public static void main(String[] args) throws Exception {
