@@ -40,6 +40,10 @@ public final class TalkerSeries {
 
   private record Talker(FlowKey representative, long[] counts) {}
 
+  /** A talker's identity: the flow key without interface, direction and source port (primitives: cheap to hash). */
+  private record TalkerKey(int family, long saddrHi, long saddrLo, long daddrHi, long daddrLo, int protocol,
+      int dport) {}
+
   private TalkerSeries() {}
 
   /**
@@ -51,7 +55,7 @@ public final class TalkerSeries {
       throw new IllegalArgumentException("top and maxRows must be positive, got " + top + ", " + maxRows);
     }
     Map<Integer, Resolution> resolved = new HashMap<>();
-    Map<Group, Map<List<Object>, Talker>> groups = new HashMap<>();
+    Map<Group, Map<TalkerKey, Talker>> groups = new HashMap<>();
     Map<Group, Domain> domainOf = new HashMap<>();
     for (Map.Entry<FlowKey, long[]> e : w.flows().entrySet()) {
       FlowKey k = e.getKey();
@@ -65,9 +69,9 @@ public final class TalkerSeries {
       }
       Domain d = r.nic().domain();
       Group g = new Group(DomainCounters.key(d), k.direction());
-      domainOf.put(g, d);
+      domainOf.putIfAbsent(g, d);
       // The source port is left out: a flood from random ports is one talker, not thousands.
-      List<Object> talker = List.of(k.family(), k.saddrHi(), k.saddrLo(), k.daddrHi(), k.daddrLo(), k.protocol(),
+      TalkerKey talker = new TalkerKey(k.family(), k.saddrHi(), k.saddrLo(), k.daddrHi(), k.daddrLo(), k.protocol(),
           k.dport());
       Talker t = groups.computeIfAbsent(g, x -> new HashMap<>()).computeIfAbsent(talker,
           x -> new Talker(k, new long[2]));
