@@ -24,6 +24,8 @@ public final class ClsactLedger {
   private static final System.Logger LOG = System.getLogger(ClsactLedger.class.getName());
   private final Path file;
   private final Set<Entry> entries = new LinkedHashSet<>();
+  /** Whether this ledger made the file's directory: then it removes it again once it is empty. */
+  private boolean madeDirectory;
 
   public ClsactLedger(Path file) {
     this.file = file;
@@ -54,6 +56,16 @@ public final class ClsactLedger {
       } catch (IOException e) {
         LOG.log(System.Logger.Level.WARNING, "cannot remove " + file + ": " + e.getMessage());
       }
+      if (madeDirectory) {
+        try {
+          Files.deleteIfExists(file.getParent()); // and no directory, unless something else lives there now
+          madeDirectory = false;
+        } catch (java.nio.file.DirectoryNotEmptyException e) {
+          // the agent's socket, or another tool's file: the directory is theirs too now
+        } catch (IOException e) {
+          LOG.log(System.Logger.Level.DEBUG, "cannot remove " + file.getParent() + ": " + e.getMessage());
+        }
+      }
       return;
     }
     StringBuilder sb = new StringBuilder();
@@ -61,7 +73,10 @@ public final class ClsactLedger {
       sb.append(e.ifindex()).append(' ').append(e.ifname()).append('\n');
     }
     try {
-      Files.createDirectories(file.getParent());
+      if (!Files.isDirectory(file.getParent())) {
+        Files.createDirectories(file.getParent());
+        madeDirectory = true;
+      }
       Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
       Files.writeString(tmp, sb, StandardCharsets.UTF_8);
       Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
