@@ -42,6 +42,9 @@ final class Embedded implements AutoCloseable {
     if (!opts.include.isEmpty()) {
       flags.put("include", opts.include);
     }
+    if (opts.loader != null) {
+      flags.put("loader", List.of(opts.loader));
+    }
     if (opts.onlyIncluded) {
       flags.put("only-included", List.of("true"));
     }
