@@ -136,6 +136,8 @@ public final class BccModule implements Programs {
           BccModulePtr m;
           try (StringArray argv = new StringArray(flags.length == 0 ? new String[] {""} : flags)) {
             m = LibBcc.bpf_module_create_c_from_string(text, 0, argv, flags.length, true, null);
+          } finally {
+            LibbpfLog.reinstall();
           }
           cap.restore();
           c = new Compiled(m, cap.text());
@@ -196,11 +198,18 @@ public final class BccModule implements Programs {
     int errno;
     String log;
     try (StderrCapture cap = StderrCapture.start()) {
-      fd = LibBcc.bcc_func_load(module, progType, function, insns, size, LibBcc.bpf_module_license(module),
-          LibBcc.bpf_module_kern_version(module), 0, null, 0, null, -1);
-      errno = Native.getLastError();
-      cap.restore();
-      log = cap.text();
+      // libbpf's messages reach stderr through libbcc's print function, or our logger when ours is in place.
+      LibbpfLog.beginCapture();
+      try {
+        fd = LibBcc.bcc_func_load(module, progType, function, insns, size, LibBcc.bpf_module_license(module),
+            LibBcc.bpf_module_kern_version(module), 0, null, 0, null, -1);
+        errno = Native.getLastError();
+      } finally {
+        String viaLogger = LibbpfLog.endCapture();
+        LibbpfLog.reinstall();
+        cap.restore();
+        log = cap.text() + viaLogger;
+      }
     } catch (IOException e) {
       throw BpfException.withLog(call + " (stderr not captured: " + e.getMessage() + ")", Errno.EINVAL, "");
     }

@@ -100,7 +100,7 @@ public final class Probe implements AutoCloseable {
       if (e instanceof BpfException b && b.errno() == Errno.EPERM) {
         throw e;
       }
-      String reason = "the built objects could not be loaded: " + firstLine(e);
+      String reason = "the built objects could not be loaded: " + firstLine(e) + failedProgram(e);
       LOG.log(Level.WARNING, reason + "; falling back to BCC (the same sources, compiled against this host's "
           + "kernel headers)");
       try {
@@ -112,6 +112,12 @@ public final class Probe implements AutoCloseable {
         throw both;
       }
     }
+  }
+
+  /** The program libbpf's log names in a failed load ("libbpf: prog 'napi_poll_raw': failed to load: ..."). */
+  private static String failedProgram(Throwable e) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("prog '([^']+)'").matcher(String.valueOf(e.getMessage()));
+    return m.find() ? " (program " + m.group(1) + ")" : "";
   }
 
   private static String firstLine(Throwable e) {

@@ -139,6 +139,39 @@ class BccLoaderIT {
   }
 
   @Test
+  void autoNamesTheProgramTheVerifierRejected(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+    // The real softirq objects, and a netdev object whose tc_ingress every verifier rejects (an unchecked packet
+    // read): the fallback happens after softirq was loaded and attached, which must all be undone first.
+    for (String o : List.of("softirq.bpf.o", "softirq_nocore.bpf.o")) {
+      try (var in = BpfObject.class.getResourceAsStream(BpfObject.RESOURCE_DIR + o)) {
+        Files.write(dir.resolve(o), in.readAllBytes());
+      }
+    }
+    Path src = dir.resolve("netdev.bpf.c");
+    Files.writeString(src, """
+        #include <linux/bpf.h>
+        #include <bpf/bpf_helpers.h>
+        struct {
+        	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+        	__uint(max_entries, 16);
+        	__type(key, int);
+        	__type(value, long);
+        } flow_stats SEC(".maps");
+        SEC("tc") int tc_ingress(struct __sk_buff *skb) { return *(int *)(long)skb->data; }
+        SEC("tc") int tc_egress(struct __sk_buff *skb) { return -1; }
+        char LICENSE[] SEC("license") = "GPL";
+        """);
+    Sh.run("clang", "-target", "bpf", "-O2", "-g", "-I/usr/include/x86_64-linux-gnu", "-c", src.toString(), "-o",
+        dir.resolve("netdev.bpf.o").toString());
+    Run r = countTraffic(ProbeOptions.only(List.of(ROOT_END)).withObjectsDir(dir));
+    assertEquals("bcc", r.features().loader(), r.features().toString());
+    String reason = r.features().degraded().get("libbpf_objects");
+    assertTrue(reason.contains("bpf_object__load(netdev) failed: EACCES (13)") && reason.contains("program tc_ingress"),
+        "which object, which error, which program: " + reason);
+    assertCountedExactly(r);
+  }
+
+  @Test
   void missingHeadersAreNamedQuickly() {
     // BCC_KERNEL_SOURCE is what libbcc itself reads (from the C environment, hence setenv, not System.getenv).
     LibC.setenv(KernelHeaders.ENV, "/nonexistent/vifscope-headers", 1);
