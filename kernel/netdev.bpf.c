@@ -88,8 +88,11 @@ VS_MAP(iface_stats, BPF_MAP_TYPE_PERCPU_HASH, "percpu_hash", struct vs_iface_key
  * and steal entries regardless of their bit. Neither is silent: inserts run far above the entries
  * present (VS_FLOW_INSERTS), and user space sees the gap between interface totals and flow sums.
  */
+#ifndef VS_FLOW_ENTRIES
+#define VS_FLOW_ENTRIES VS_FLOW_ENTRIES_DEFAULT	/* libbpf resizes the map before load; BCC gets -DVS_FLOW_ENTRIES */
+#endif
 VS_MAP(flow_stats, BPF_MAP_TYPE_LRU_PERCPU_HASH, "lru_percpu_hash", struct vs_flow_key, struct vs_flow_stats,
-       VS_FLOW_ENTRIES_DEFAULT);
+       VS_FLOW_ENTRIES);
 
 /* One slot of the admission filter: a flow seen once, and the length of that packet. */
 struct vs_admission_slot {

@@ -1,6 +1,7 @@
 package io.vifscope.bench;
 
 import com.google.gson.JsonObject;
+import io.vifscope.probe.testing.BccHeaders;
 import io.vifscope.probe.testing.Lab;
 import io.vifscope.proto.v1.CpuSoftirq;
 import io.vifscope.proto.v1.GetSoftirqStatsRequest;
@@ -53,7 +54,10 @@ final class BccSection implements Section {
         comparison of section 1 (CPU per packet under a saturating flood, %d rounds of %d s, rotating) with each \
         tool running instead of vifscope.""", agreeRounds, INTERVAL, INTERVAL, INTERVAL, INTERVAL, ctx.pairs(),
         seconds));
-    try (Headers headers = Headers.ensure(ctx); Lab lab = Lab.up()) {
+    try (BccHeaders headers = BccHeaders.ensure(); Lab lab = Lab.up()) {
+      if (headers.linked()) {
+        ctx.say("linked %s for BCC (removed after the section)", headers.describe());
+      }
       r.data("headers", headers.describe());
       List<Double> bccUs = new ArrayList<>();
       List<Double> oursUs = new ArrayList<>();
@@ -196,61 +200,5 @@ final class BccSection implements Section {
       throw new IOException(String.join(" ", cmd) + " exited " + p.exitValue() + ": " + text.strip());
     }
     return text;
-  }
-
-  /** The kernel headers BCC compiles against: present, or linked for the run and unlinked after. */
-  static final class Headers implements AutoCloseable {
-    private final List<Path> created;
-    private final Path build;
-
-    private Headers(Path build, List<Path> created) {
-      this.build = build;
-      this.created = created;
-    }
-
-    static Headers ensure(BenchContext ctx) throws IOException {
-      String release = Files.readString(Path.of("/proc/sys/kernel/osrelease")).strip();
-      Path dir = Path.of("/lib/modules", release);
-      Path build = dir.resolve("build");
-      List<Path> created = new ArrayList<>();
-      if (Files.exists(build)) {
-        return new Headers(build, created);
-      }
-      Path headers;
-      try (var s = Files.list(Path.of("/usr/src"))) {
-        headers = s.filter(p -> p.getFileName().toString().matches("linux-headers-.*-amd64")).sorted()
-            .reduce((a, b) -> b).orElseThrow(() -> new IOException("no /usr/src/linux-headers-*-amd64: install "
-                + "linux-headers-amd64 (make deps)"));
-      }
-      Path common = Path.of(headers.toString().replaceFirst("-amd64$", "-common"));
-      if (!Files.isDirectory(dir)) {
-        Files.createDirectories(dir);
-        created.add(dir);
-      }
-      Files.createSymbolicLink(build, headers);
-      created.add(build);
-      Path source = dir.resolve("source");
-      if (!Files.exists(source) && Files.isDirectory(common)) {
-        Files.createSymbolicLink(source, common);
-        created.add(source);
-      }
-      ctx.say("linked %s -> %s for BCC (removed after the section)", build, headers);
-      return new Headers(build, created);
-    }
-
-    String describe() {
-      try {
-        return build + " -> " + build.toRealPath() + (created.isEmpty() ? " (present)" : " (linked for the run)");
-      } catch (IOException e) {
-        return build.toString();
-      }
-    }
-
-    @Override
-    public void close() throws IOException {
-      for (int i = created.size() - 1; i >= 0; i--) {
-        Files.deleteIfExists(created.get(i));
-      }
-    }
   }
 }

@@ -24,7 +24,8 @@ public final class Bench {
   /** Every section, in report order. */
   static List<Section> sections() {
     return List.of(new PacketPathSection(), new KernelCostSection(), new MapReadSection(), new ServiceSection(),
-        new AccuracySection(), new BccSection(), new JavaHotPathSection(), new MetricsSection());
+        new AccuracySection(), new BccSection(), new JavaHotPathSection(), new MetricsSection(),
+        new LoaderSection());
   }
 
   public static void main(String[] args) throws Exception {

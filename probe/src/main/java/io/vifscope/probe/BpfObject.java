@@ -18,7 +18,7 @@ import java.util.Map;
  * and maps: closing it unloads them. Links and tc attachments made from its programs belong to the caller,
  * who closes them first.
  */
-public final class BpfObject implements AutoCloseable {
+public final class BpfObject implements Programs {
   /** Where the kernel module's build puts the objects on the classpath. */
   public static final String RESOURCE_DIR = "/vifscope/bpf/";
 
@@ -113,6 +113,29 @@ public final class BpfObject implements AutoCloseable {
       throw new IllegalArgumentException("no program " + progName + " in " + name + ": " + programs.keySet());
     }
     return p;
+  }
+
+  @Override
+  public LoadedProgram loadedProgram(String progName) {
+    BpfProgram p = program(progName);
+    p.fd(); // throws when the program was not loaded
+    return p;
+  }
+
+  @Override
+  public List<LoadedProgram> loaded() {
+    List<LoadedProgram> out = new ArrayList<>();
+    for (BpfProgram p : programs.values()) {
+      if (p.isLoaded()) {
+        out.add(p);
+      }
+    }
+    return out;
+  }
+
+  @Override
+  public MapReader reader(String mapName) {
+    return new MapReader(map(mapName));
   }
 
   /** The map called {@code mapName}; throws IllegalArgumentException when the object has none. */

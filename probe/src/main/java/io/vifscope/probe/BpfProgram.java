@@ -7,7 +7,7 @@ import io.vifscope.probe.libbpf.LibBpf.BpfLinkPtr;
 import io.vifscope.probe.libbpf.LibBpf.BpfProgramPtr;
 
 /** A program inside a {@link BpfObject}; the object owns its fd. */
-public final class BpfProgram {
+public final class BpfProgram implements LoadedProgram {
   private static final int TEST_RUN_OPTS_SIZE = 80; // sizeof(struct bpf_test_run_opts), libbpf 1.1
 
   private final BpfObject owner;
@@ -20,6 +20,7 @@ public final class BpfProgram {
     this.name = name;
   }
 
+  @Override
   public String name() {
     return name;
   }
@@ -30,7 +31,14 @@ public final class BpfProgram {
     BpfException.check(LibBpf.bpf_program__set_autoload(handle, autoload), "bpf_program__set_autoload(" + name + ")");
   }
 
+  /** True when the object is loaded and this program was part of the load (autoload on). */
+  public boolean isLoaded() {
+    owner.ensureOpen();
+    return LibBpf.bpf_program__fd(handle) >= 0;
+  }
+
   /** The program's fd once loaded (owned by the object: do not close it). */
+  @Override
   public int fd() {
     owner.ensureOpen();
     int fd = LibBpf.bpf_program__fd(handle);
@@ -64,11 +72,6 @@ public final class BpfProgram {
       throw BpfException.withLog(call, errno, messages);
     }
     return BpfLink.ofLibbpf(link, call);
-  }
-
-  /** Run-time statistics of this program (non-zero only while BPF stats are enabled). */
-  public ProgramInfo info() throws BpfException {
-    return ProgramInfo.ofFd(fd());
   }
 
   /** The result of one {@link #testRun} of a packet program. */

@@ -83,7 +83,22 @@ public final class Errno {
       Map.entry(115, "EINPROGRESS"),
       Map.entry(122, "EDQUOT"),
       Map.entry(125, "ECANCELED"),
-      Map.entry(524, "ENOTSUPP"));
+      Map.entry(524, "ENOTSUPP"),
+      // libbpf's own codes (libbpf.h, enum libbpf_errno), e.g. from bpf_object__open_mem on a broken object.
+      Map.entry(4000, "LIBBPF_ERRNO__LIBELF"),
+      Map.entry(4001, "LIBBPF_ERRNO__FORMAT"),
+      Map.entry(4002, "LIBBPF_ERRNO__KVERSION"),
+      Map.entry(4003, "LIBBPF_ERRNO__ENDIAN"),
+      Map.entry(4004, "LIBBPF_ERRNO__INTERNAL"),
+      Map.entry(4005, "LIBBPF_ERRNO__RELOC"),
+      Map.entry(4006, "LIBBPF_ERRNO__LOAD"),
+      Map.entry(4007, "LIBBPF_ERRNO__VERIFY"),
+      Map.entry(4008, "LIBBPF_ERRNO__PROG2BIG"),
+      Map.entry(4009, "LIBBPF_ERRNO__KVER"),
+      Map.entry(4010, "LIBBPF_ERRNO__PROGTYPE"),
+      Map.entry(4011, "LIBBPF_ERRNO__WRNGPID"),
+      Map.entry(4012, "LIBBPF_ERRNO__INVSEQ"),
+      Map.entry(4013, "LIBBPF_ERRNO__NLPARSE"));
 
   private Errno() {}
 

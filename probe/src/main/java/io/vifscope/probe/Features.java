@@ -15,10 +15,13 @@ import java.util.Map;
  * @param batchOps maps are read with BPF_MAP_LOOKUP_BATCH (else key iteration)
  * @param rawTracepoints softirq entry/exit run on raw tracepoints (else classic tracepoints)
  * @param bpfStats BPF run-time statistics can be switched on (BPF_ENABLE_STATS)
+ * @param loader "libbpf" (the objects built at build time) or "bcc" (the same sources compiled on the host); when
+ *     it is "bcc", {@code degraded} says why under "libbpf_objects"
  * @param degraded part name to the reason it is degraded; empty when nothing is
  */
 public record Features(
-    boolean btf, boolean tcx, boolean batchOps, boolean rawTracepoints, boolean bpfStats, Map<String, String> degraded) {
+    boolean btf, boolean tcx, boolean batchOps, boolean rawTracepoints, boolean bpfStats, String loader,
+    Map<String, String> degraded) {
 
   public Features {
     degraded = Map.copyOf(degraded);
@@ -35,10 +38,11 @@ public record Features(
     boolean batchOps = true;
     boolean rawTracepoints;
     boolean bpfStats;
+    String loader = "libbpf";
     final Map<String, String> degraded = new LinkedHashMap<>();
 
     Features build() {
-      return new Features(btf, tcx, batchOps, rawTracepoints, bpfStats, degraded);
+      return new Features(btf, tcx, batchOps, rawTracepoints, bpfStats, loader, degraded);
     }
   }
 }

@@ -17,8 +17,8 @@ final class InterfaceTracker implements LinkMonitor.Listener {
   private static final long WARN_EVERY_NANOS = 30_000_000_000L;
 
   private final InterfaceSelector selector;
-  private final BpfProgram ingress;
-  private final BpfProgram egress;
+  private final LoadedProgram ingress;
+  private final LoadedProgram egress;
   private final ClsactLedger ledger;
   private final Features.Builder features;
   private TcAttachment.Mode mode;
@@ -29,7 +29,7 @@ final class InterfaceTracker implements LinkMonitor.Listener {
   private LinkMonitor monitor;
   private boolean closed;
 
-  InterfaceTracker(InterfaceSelector selector, BpfProgram ingress, BpfProgram egress, ProbeOptions.TcMode tcMode,
+  InterfaceTracker(InterfaceSelector selector, LoadedProgram ingress, LoadedProgram egress, ProbeOptions.TcMode tcMode,
       ClsactLedger ledger, Features.Builder features) {
     this.selector = selector;
     this.ingress = ingress;

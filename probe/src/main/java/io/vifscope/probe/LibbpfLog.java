@@ -27,6 +27,15 @@ final class LibbpfLog {
   /** Installs the callback (idempotent; the class initialiser does the work). */
   static void install() {}
 
+  /**
+   * Puts the callback back. libbcc sets libbpf's print function to its own (which writes to stderr) when it
+   * compiles and loads; without this, libbpf's messages of every later call, the libbpf loader's included, would
+   * bypass the logger and never reach an exception.
+   */
+  static void reinstall() {
+    LibBpf.libbpf_set_print(PRINT);
+  }
+
   /** Starts capturing libbpf's messages on this thread; {@link #endCapture()} returns them. */
   static void beginCapture() {
     CAPTURE.set(new StringBuilder());

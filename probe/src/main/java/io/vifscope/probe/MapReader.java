@@ -22,7 +22,14 @@ public final class MapReader implements AutoCloseable {
     void entry(ByteBuffer keys, int keyOffset, ByteBuffer values, int valueOffset, int valueStride, int cpus);
   }
 
-  private final BpfMap map;
+  // enum bpf_map_type values (linux/bpf.h UAPI) of the per-CPU kinds, for maps known by fd only.
+  private static final int PERCPU_HASH = 5;
+  private static final int PERCPU_ARRAY = 6;
+  private static final int LRU_PERCPU_HASH = 10;
+  private static final int MAP_INFO_SIZE = 88; // sizeof(struct bpf_map_info) up to map_extra, kernel 5.16+
+
+  private final String name;
+  private final java.util.function.IntSupplier fd;
   private final int keySize;
   private final int valueStride;
   private final int cpus;
@@ -51,14 +58,36 @@ public final class MapReader implements AutoCloseable {
    * reads what batching reads; the benchmark compares the two).
    */
   public MapReader(BpfMap map, int batchEntries, boolean useBatch) {
+    this(map.name(), map::fd, map.keySize(), map.valueSize(), map.maxEntries(), map.isPerCpu(), batchEntries, useBatch);
+  }
+
+  /**
+   * A reader of the map behind {@code fd} (not owned: the caller keeps it open while the reader is used), its sizes
+   * and kind taken from the kernel (BPF_OBJ_GET_INFO_BY_FD): for maps that no libbpf object describes, such as
+   * BCC's tables.
+   */
+  public static MapReader ofFd(String name, int fd) throws BpfException {
+    try (Memory info = new Memory(MAP_INFO_SIZE)) {
+      info.clear();
+      int[] len = {MAP_INFO_SIZE};
+      BpfException.check(LibBpf.bpf_obj_get_info_by_fd(fd, info, len), "bpf_obj_get_info_by_fd(map " + name + ")");
+      int type = info.getInt(0);
+      boolean perCpu = type == PERCPU_HASH || type == PERCPU_ARRAY || type == LRU_PERCPU_HASH;
+      return new MapReader(name, () -> fd, info.getInt(8), info.getInt(12), info.getInt(16), perCpu, DEFAULT_BATCH,
+          true);
+    }
+  }
+
+  private MapReader(String name, java.util.function.IntSupplier fd, int keySize, int valueSize, int maxEntries,
+      boolean perCpu, int batchEntries, boolean useBatch) {
     this.batchSupported = useBatch;
-    this.map = map;
-    this.keySize = map.keySize();
-    boolean perCpu = map.isPerCpu();
+    this.name = name;
+    this.fd = fd;
+    this.keySize = keySize;
     this.cpus = perCpu ? PossibleCpus.count() : 1;
     // Per-CPU values are laid out 8-byte aligned per CPU by the kernel.
-    this.valueStride = perCpu ? (map.valueSize() + 7) & ~7 : map.valueSize();
-    this.batch = Math.max(1, Math.min(batchEntries, map.maxEntries()));
+    this.valueStride = perCpu ? (valueSize + 7) & ~7 : valueSize;
+    this.batch = Math.max(1, Math.min(batchEntries, maxEntries));
     this.keys = new Memory((long) batch * keySize);
     this.values = new Memory((long) batch * valueStride * cpus);
     this.inToken = new Memory(Math.max(8, keySize));
@@ -80,7 +109,7 @@ public final class MapReader implements AutoCloseable {
   /** Reads every entry present now and hands it to {@code visitor}; returns the number of entries. */
   public int read(Visitor visitor) throws BpfException {
     if (closed) {
-      throw new IllegalStateException("reader of " + map + " is closed");
+      throw new IllegalStateException("reader of map " + name + " is closed");
     }
     if (batchSupported) {
       try {
@@ -97,7 +126,7 @@ public final class MapReader implements AutoCloseable {
   }
 
   private int readBatched(Visitor visitor) throws BpfException {
-    int fd = map.fd();
+    int fd = this.fd.getAsInt();
     int total = 0;
     boolean first = true;
     while (true) {
@@ -106,9 +135,9 @@ public final class MapReader implements AutoCloseable {
       int err = rc < 0 ? -rc : 0;
       if (err != 0 && err != Errno.ENOENT) {
         if (first) {
-          throw BpfException.of("bpf_map_lookup_batch(" + map.name() + ")", err);
+          throw BpfException.of("bpf_map_lookup_batch(" + name + ")", err);
         }
-        throw BpfException.of("bpf_map_lookup_batch(" + map.name() + ", after " + total + " entries)", err);
+        throw BpfException.of("bpf_map_lookup_batch(" + name + ", after " + total + " entries)", err);
       }
       int n = count[0];
       for (int i = 0; i < n; i++) {
@@ -124,7 +153,7 @@ public final class MapReader implements AutoCloseable {
   }
 
   private int readIterating(Visitor visitor) throws BpfException {
-    int fd = map.fd();
+    int fd = this.fd.getAsInt();
     int total = 0;
     // One key and one value slot at the start of the batch buffers.
     boolean first = true;
@@ -134,7 +163,7 @@ public final class MapReader implements AutoCloseable {
         if (-rc == Errno.ENOENT) {
           return total;
         }
-        throw BpfException.of("bpf_map_get_next_key(" + map.name() + ")", -rc);
+        throw BpfException.of("bpf_map_get_next_key(" + name + ")", -rc);
       }
       first = false;
       byte[] k = outToken.getByteArray(0, keySize);
@@ -145,7 +174,7 @@ public final class MapReader implements AutoCloseable {
         if (-rc == Errno.ENOENT) {
           continue; // deleted (evicted) between the two calls
         }
-        throw BpfException.of("bpf_map_lookup_elem(" + map.name() + ")", -rc);
+        throw BpfException.of("bpf_map_lookup_elem(" + name + ")", -rc);
       }
       visitor.entry(keyView, 0, valueView, 0, valueStride, cpus);
       total++;

@@ -1,7 +1,10 @@
 package io.vifscope.probe;
 
+import io.vifscope.probe.bcc.LibBcc;
 import io.vifscope.probe.libbpf.LibBpf;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -12,7 +15,8 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The kernel side of vifscope, as Java values: loads the BPF objects from the classpath, attaches the
+ * The kernel side of vifscope, as Java values: loads the BPF objects from the classpath (or has BCC compile the
+ * same sources on the host, see {@link ProbeOptions.Loader}), attaches the
  * softirq and NAPI programs, keeps the tc programs on the selected interfaces as they come and go, and
  * reads every map as monotonic counters. It knows nothing of domains, time windows or gRPC.
  *
@@ -30,8 +34,8 @@ public final class Probe implements AutoCloseable {
   private final ProbeOptions options;
   private final Features.Builder features;
   private final List<BpfLink> links = new ArrayList<>();
-  private BpfObject softirq;
-  private BpfObject netdev;
+  private Programs softirq;
+  private Programs netdev;
   private InterfaceTracker tracker;
   private LinkMonitor monitor;
   private BpfStats stats;
@@ -77,18 +81,125 @@ public final class Probe implements AutoCloseable {
    * napi:napi_poll through tracefs) even here, so that tests cover it.
    */
   static Probe start(ProbeOptions options, boolean allowCoRe) throws BpfException, IOException {
+    // Both loaders need libbpf: BCC links it too, and the maps are read through it.
     if (UNAVAILABILITY != null) {
       throw new IOException("libbpf (" + LibBpf.LIBRARY + ") cannot be used: " + UNAVAILABILITY, UNAVAILABILITY);
     }
-    Probe p = new Probe(options);
+    switch (options.loader()) {
+      case LIBBPF:
+        return startWith(options, allowCoRe, false, null);
+      case BCC:
+        return startWith(options, allowCoRe, true, "not used: loader bcc chosen by option");
+      default:
+        break;
+    }
     try {
-      p.startSoftirq(allowCoRe);
-      p.startNetdev();
+      return startWith(options, allowCoRe, false, null);
+    } catch (IOException | RuntimeException e) {
+      // Missing privileges are no reason to try another loader: BCC would be refused the same way.
+      if (e instanceof BpfException b && b.errno() == Errno.EPERM) {
+        throw e;
+      }
+      String reason = "the built objects could not be loaded: " + firstLine(e) + failedProgram(e);
+      LOG.log(Level.WARNING, reason + "; falling back to BCC (the same sources, compiled against this host's "
+          + "kernel headers)");
+      try {
+        return startWith(options, allowCoRe, true, reason + "; BCC loaded the same sources instead");
+      } catch (IOException | RuntimeException bcc) {
+        IOException both = new IOException("no loader could load the programs; libbpf: " + firstLine(e) + "; BCC: "
+            + bcc.getMessage(), bcc);
+        both.addSuppressed(e);
+        throw both;
+      }
+    }
+  }
+
+  /** The program libbpf's log names in a failed load ("libbpf: prog 'napi_poll_raw': failed to load: ..."). */
+  private static String failedProgram(Throwable e) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("prog '([^']+)'").matcher(String.valueOf(e.getMessage()));
+    return m.find() ? " (program " + m.group(1) + ")" : "";
+  }
+
+  private static String firstLine(Throwable e) {
+    String m = e.getMessage() == null ? e.toString() : e.getMessage();
+    return m.lines().findFirst().orElse(m);
+  }
+
+  /**
+   * One start with one loader; on failure nothing stays attached or loaded.
+   *
+   * @param libbpfNote why the built objects are not in use (with {@code bcc}), reported as feature "libbpf_objects"
+   */
+  private static Probe startWith(ProbeOptions options, boolean allowCoRe, boolean bcc, String libbpfNote)
+      throws BpfException, IOException {
+    Probe p = new Probe(options);
+    p.features.loader = bcc ? "bcc" : "libbpf";
+    if (libbpfNote != null) {
+      p.features.degraded.put("libbpf_objects", libbpfNote);
+    }
+    try {
+      if (bcc) {
+        p.startSoftirqBcc();
+      } else {
+        p.startSoftirq(allowCoRe);
+      }
+      p.startNetdev(bcc);
+      LOG.log(Level.INFO, bcc ? "programs compiled on this host and loaded by BCC"
+          : "programs loaded by libbpf from the built objects");
       return p;
     } catch (IOException | RuntimeException e) {
       p.close();
       throw e;
     }
+  }
+
+  /**
+   * The BCC path: softirq.bpf.c compiled here, without its CO-RE program (BCC has no CO-RE relocations), so
+   * napi:napi_poll is always the classic tracepoint (tracefs); softirq entry/exit are raw tracepoints where the
+   * kernel has them (4.17+), classic otherwise.
+   */
+  private void startSoftirqBcc() throws BpfException, IOException {
+    BccModule m = BccModule.compileSource("softirq.bpf.c", List.of(), BccModule.DEFAULT_COMPILE_TIMEOUT);
+    softirq = m;
+    try {
+      links.add(m.load("softirq_entry_raw", LibBcc.BPF_PROG_TYPE_RAW_TRACEPOINT).attachRawTracepoint("softirq_entry"));
+      links.add(m.load("softirq_exit_raw", LibBcc.BPF_PROG_TYPE_RAW_TRACEPOINT).attachRawTracepoint("softirq_exit"));
+      features.rawTracepoints = true;
+    } catch (BpfException e) {
+      if (e.errno() == Errno.EPERM) {
+        throw e;
+      }
+      closeLinks();
+      features.degraded.put("raw_tracepoints", firstLine(e) + "; using classic tracepoints");
+      Mounts.ensureTracefs();
+      links.add(m.load("softirq_entry", LibBcc.BPF_PROG_TYPE_TRACEPOINT).attachTracepoint("irq", "softirq_entry"));
+      links.add(m.load("softirq_exit", LibBcc.BPF_PROG_TYPE_TRACEPOINT).attachTracepoint("irq", "softirq_exit"));
+    }
+    features.degraded.put("napi_raw_tracepoint", "BCC loader (no CO-RE); napi:napi_poll attached as a classic "
+        + "tracepoint, which needs tracefs (root)");
+    Mounts.ensureTracefs();
+    links.add(m.load("napi_poll", LibBcc.BPF_PROG_TYPE_TRACEPOINT).attachTracepoint("napi", "napi_poll"));
+    softirqReader = m.reader("softirq_time");
+    napiReader = m.reader("napi_time");
+    softirqCounterReader = m.reader("counters");
+  }
+
+  /** A built object from the classpath, or from {@link ProbeOptions#objectsDir()} when set. */
+  private BpfObject openObject(String file) throws BpfException {
+    Path dir = options.objectsDir();
+    if (dir == null) {
+      return BpfObject.open(file);
+    }
+    Path path = dir.resolve(file);
+    byte[] elf;
+    try {
+      elf = Files.readAllBytes(path);
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw BpfException.of("read(" + path + ")", Errno.ENOENT);
+    } catch (IOException e) {
+      throw BpfException.of("read(" + path + "): " + e.getMessage(), Errno.EINVAL);
+    }
+    return BpfObject.open(file, elf);
   }
 
   private void startSoftirq(boolean allowCoRe) throws BpfException, IOException {
@@ -97,8 +208,9 @@ public final class Probe implements AutoCloseable {
     String coReMissing = !allowCoRe ? "not tried (forced off)" : !features.btf ? "no kernel BTF" : null;
     if (coReMissing == null) {
       try {
-        softirq = loadSoftirq("softirq.bpf.o", SoftirqPath.RAW_CORE);
-        attachAll(SoftirqPath.RAW_CORE);
+        BpfObject o = loadSoftirq("softirq.bpf.o", SoftirqPath.RAW_CORE);
+        softirq = o;
+        attachAll(o, SoftirqPath.RAW_CORE);
         features.rawTracepoints = true;
       } catch (BpfException e) {
         closeLinks();
@@ -120,9 +232,9 @@ public final class Probe implements AutoCloseable {
           + "; napi:napi_poll attached as a classic tracepoint, which needs tracefs (root)");
       startSoftirqClassicNapi();
     }
-    softirqReader = new MapReader(softirq.map("softirq_time"));
-    napiReader = new MapReader(softirq.map("napi_time"));
-    softirqCounterReader = new MapReader(softirq.map("counters"));
+    softirqReader = softirq.reader("softirq_time");
+    napiReader = softirq.reader("napi_time");
+    softirqCounterReader = softirq.reader("counters");
   }
 
   /**
@@ -135,8 +247,9 @@ public final class Probe implements AutoCloseable {
     Mounts.ensureTracefs();
     BpfException rawFailure = null;
     try {
-      softirq = loadSoftirq("softirq_nocore.bpf.o", SoftirqPath.RAW_SOFTIRQ);
-      attachAll(SoftirqPath.RAW_SOFTIRQ);
+      BpfObject o = loadSoftirq("softirq_nocore.bpf.o", SoftirqPath.RAW_SOFTIRQ);
+      softirq = o;
+      attachAll(o, SoftirqPath.RAW_SOFTIRQ);
       features.rawTracepoints = true;
     } catch (BpfException e) {
       rawFailure = e;
@@ -149,8 +262,9 @@ public final class Probe implements AutoCloseable {
     if (rawFailure != null) {
       features.degraded.put("raw_tracepoints", rawFailure.getMessage().lines().findFirst().orElse("")
           + "; using classic tracepoints");
-      softirq = loadSoftirq("softirq_nocore.bpf.o", SoftirqPath.CLASSIC);
-      attachAll(SoftirqPath.CLASSIC);
+      BpfObject o = loadSoftirq("softirq_nocore.bpf.o", SoftirqPath.CLASSIC);
+      softirq = o;
+      attachAll(o, SoftirqPath.CLASSIC);
     }
   }
 
@@ -166,7 +280,7 @@ public final class Probe implements AutoCloseable {
 
   private BpfObject loadSoftirq(String file, SoftirqPath path) throws BpfException {
     boolean rawSoftirq = path != SoftirqPath.CLASSIC;
-    BpfObject o = BpfObject.open(file);
+    BpfObject o = openObject(file);
     try {
       o.program("softirq_entry_raw").setAutoload(rawSoftirq);
       o.program("softirq_exit_raw").setAutoload(rawSoftirq);
@@ -184,7 +298,7 @@ public final class Probe implements AutoCloseable {
     }
   }
 
-  private void attachAll(SoftirqPath path) throws BpfException {
+  private void attachAll(BpfObject softirq, SoftirqPath path) throws BpfException {
     if (path == SoftirqPath.CLASSIC) {
       links.add(softirq.program("softirq_entry").attachTracepoint("irq", "softirq_entry"));
       links.add(softirq.program("softirq_exit").attachTracepoint("irq", "softirq_exit"));
@@ -199,13 +313,23 @@ public final class Probe implements AutoCloseable {
     }
   }
 
-  private void startNetdev() throws BpfException, IOException {
-    netdev = BpfObject.open("netdev.bpf.o");
-    netdev.map("flow_stats").setMaxEntries(options.flowEntries());
-    netdev.load();
-    ifaceReader = new MapReader(netdev.map("iface_stats"));
-    flowReader = new MapReader(netdev.map("flow_stats"));
-    counterReader = new MapReader(netdev.map("counters"));
+  private void startNetdev(boolean bcc) throws BpfException, IOException {
+    if (bcc) {
+      // BCC has no global data and sizes its maps at compile time: the flow map's size is a -D macro.
+      BccModule m = BccModule.compileSource("netdev.bpf.c", List.of("VS_FLOW_ENTRIES=" + options.flowEntries()),
+          BccModule.DEFAULT_COMPILE_TIMEOUT);
+      netdev = m;
+      m.load("tc_ingress", LibBcc.BPF_PROG_TYPE_SCHED_CLS);
+      m.load("tc_egress", LibBcc.BPF_PROG_TYPE_SCHED_CLS);
+    } else {
+      BpfObject o = openObject("netdev.bpf.o");
+      netdev = o;
+      o.map("flow_stats").setMaxEntries(options.flowEntries());
+      o.load();
+    }
+    ifaceReader = netdev.reader("iface_stats");
+    flowReader = netdev.reader("flow_stats");
+    counterReader = netdev.reader("counters");
     if (options.bpfStats()) {
       setStatsEnabled(true);
     } else {
@@ -218,7 +342,7 @@ public final class Probe implements AutoCloseable {
           + " qdisc(s) left by an earlier run");
     }
     InterfaceSelector selector = InterfaceSelector.of(options.include(), options.exclude(), options.withDefaults());
-    tracker = new InterfaceTracker(selector, netdev.program("tc_ingress"), netdev.program("tc_egress"),
+    tracker = new InterfaceTracker(selector, netdev.loadedProgram("tc_ingress"), netdev.loadedProgram("tc_egress"),
         options.tcMode(), ledger, features);
     monitor = LinkMonitor.start(tracker);
     tracker.setMonitor(monitor);
@@ -278,13 +402,9 @@ public final class Probe implements AutoCloseable {
   /** Kernel statistics of each loaded program (run counts and times are non-zero only with stats on). */
   public synchronized Map<String, ProgramInfo> programInfo() throws BpfException {
     Map<String, ProgramInfo> out = new LinkedHashMap<>();
-    for (BpfObject o : new BpfObject[] {softirq, netdev}) {
-      for (BpfProgram p : o.programs().values()) {
-        try {
-          out.put(p.name(), p.info());
-        } catch (IllegalStateException notLoaded) {
-          // the unused tracepoint flavour
-        }
+    for (Programs o : new Programs[] {softirq, netdev}) {
+      for (LoadedProgram p : o.loaded()) {
+        out.put(p.name(), p.info());
       }
     }
     return out;

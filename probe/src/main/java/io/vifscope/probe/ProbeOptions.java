@@ -13,10 +13,13 @@ import java.util.List;
  * @param tcMode how tc programs are hooked in
  * @param bpfStats turn on BPF run-time statistics so the probe can report its own ns per run
  * @param ledgerFile where clsact qdiscs we create are recorded for the crash sweep
+ * @param loader how the programs get into the kernel
+ * @param objectsDir where to read the built objects from instead of the classpath, or null (tests point it at a
+ *     directory of broken objects to make {@link Loader#AUTO} fall back)
  */
 public record ProbeOptions(
     List<String> include, List<String> exclude, boolean withDefaults, int flowEntries, TcMode tcMode, boolean bpfStats,
-    Path ledgerFile) {
+    Path ledgerFile, Loader loader, Path objectsDir) {
 
   public static final int DEFAULT_FLOW_ENTRIES = 65_536;
 
@@ -30,9 +33,26 @@ public record ProbeOptions(
     CLSACT
   }
 
+  /** Which loader puts the programs into the kernel. */
+  public enum Loader {
+    /** The objects built at build time; BCC when they cannot be loaded (the reason is in {@link Features}). */
+    AUTO,
+    /** The objects built at build time, through libbpf, and nothing else. */
+    LIBBPF,
+    /** The same sources compiled on the host by BCC against its kernel headers. */
+    BCC
+  }
+
+  /** The options of the constructor before the loader existed: the default loader, objects from the classpath. */
+  public ProbeOptions(List<String> include, List<String> exclude, boolean withDefaults, int flowEntries, TcMode tcMode,
+      boolean bpfStats, Path ledgerFile) {
+    this(include, exclude, withDefaults, flowEntries, tcMode, bpfStats, ledgerFile, Loader.AUTO, null);
+  }
+
   public ProbeOptions {
     include = List.copyOf(include);
     exclude = List.copyOf(exclude);
+    java.util.Objects.requireNonNull(loader, "loader");
     if (flowEntries < 1) {
       throw new IllegalArgumentException("flowEntries must be positive: " + flowEntries);
     }
@@ -49,15 +69,22 @@ public record ProbeOptions(
   }
 
   public ProbeOptions withFlowEntries(int n) {
-    return new ProbeOptions(include, exclude, withDefaults, n, tcMode, bpfStats, ledgerFile);
+    return new ProbeOptions(include, exclude, withDefaults, n, tcMode, bpfStats, ledgerFile, loader, objectsDir);
   }
 
   public ProbeOptions withTcMode(TcMode mode) {
-    return new ProbeOptions(include, exclude, withDefaults, flowEntries, mode, bpfStats, ledgerFile);
+    return new ProbeOptions(include, exclude, withDefaults, flowEntries, mode, bpfStats, ledgerFile, loader, objectsDir);
   }
 
   public ProbeOptions withBpfStats(boolean on) {
-    return new ProbeOptions(include, exclude, withDefaults, flowEntries, tcMode, on, ledgerFile);
+    return new ProbeOptions(include, exclude, withDefaults, flowEntries, tcMode, on, ledgerFile, loader, objectsDir);
   }
 
+  public ProbeOptions withLoader(Loader l) {
+    return new ProbeOptions(include, exclude, withDefaults, flowEntries, tcMode, bpfStats, ledgerFile, l, objectsDir);
+  }
+
+  public ProbeOptions withObjectsDir(Path dir) {
+    return new ProbeOptions(include, exclude, withDefaults, flowEntries, tcMode, bpfStats, ledgerFile, loader, dir);
+  }
 }

@@ -49,7 +49,7 @@ public final class TcAttachment implements AutoCloseable {
    *
    * @param qdiscLedger records clsact qdiscs this process creates, so that a sweep after a crash can remove them
    */
-  public static TcAttachment attach(int ifindex, String ifname, BpfProgram ingress, BpfProgram egress, Mode mode,
+  public static TcAttachment attach(int ifindex, String ifname, LoadedProgram ingress, LoadedProgram egress, Mode mode,
       ClsactLedger qdiscLedger) throws BpfException {
     TcAttachment a = new TcAttachment(ifindex, ifname, mode, qdiscLedger);
     try {
@@ -66,7 +66,7 @@ public final class TcAttachment implements AutoCloseable {
     }
   }
 
-  private static BpfLink tcxLink(BpfProgram prog, int ifindex, String ifname, int attachType, String typeName)
+  private static BpfLink tcxLink(LoadedProgram prog, int ifindex, String ifname, int attachType, String typeName)
       throws BpfException {
     int fd = LibBpf.bpf_link_create(prog.fd(), ifindex, attachType, null);
     String call = "bpf_link_create(" + prog.name() + ", ifindex=" + ifindex + " " + ifname + ", " + typeName + ")";
@@ -76,7 +76,7 @@ public final class TcAttachment implements AutoCloseable {
     return BpfLink.ofFd(fd, call);
   }
 
-  private void attachClsact(BpfProgram ingress, BpfProgram egress) throws BpfException {
+  private void attachClsact(LoadedProgram ingress, LoadedProgram egress) throws BpfException {
     try (Memory hook = hook(ifindex, LibBpf.BPF_TC_INGRESS | LibBpf.BPF_TC_EGRESS)) {
       int rc = LibbpfLog.quietly(() -> LibBpf.bpf_tc_hook_create(hook));
       if (rc == 0) {
@@ -94,7 +94,7 @@ public final class TcAttachment implements AutoCloseable {
     attachedEgress = true;
   }
 
-  private void attachFilter(BpfProgram prog, int point, String pointName) throws BpfException {
+  private void attachFilter(LoadedProgram prog, int point, String pointName) throws BpfException {
     try (Memory hook = hook(ifindex, point); Memory opts = opts(prog.fd())) {
       LibbpfLog.beginCapture();
       int rc = LibBpf.bpf_tc_attach(hook, opts);

@@ -422,6 +422,7 @@ class LinkMonitorParseTest {
     assertEquals("EEXIST (17)", Errno.describe(-17));
     assertEquals("errno 123", Errno.describe(123));
     assertEquals("EOPNOTSUPP (95)", Errno.describe(95));
+    assertEquals("LIBBPF_ERRNO__FORMAT (4001)", Errno.describe(-4001), "libbpf's own codes are named too");
     assertEquals("socket(AF_NETLINK, NETLINK_ROUTE) failed: EPERM (1)",
         Errno.failed("socket(AF_NETLINK, NETLINK_ROUTE)", 1));
   }

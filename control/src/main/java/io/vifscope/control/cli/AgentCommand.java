@@ -167,45 +167,52 @@ public final class AgentCommand implements Callable<Integer> {
           + ").")
   String tcMode;
 
-  @Option(names = "--bpf-stats", negatable = true, order = 17,
+  @Option(names = "--loader", paramLabel = "LOADER", order = 17,
+      description = "How the BPF programs get into the kernel: libbpf (the objects built with vifscope), bcc (the "
+          + "same sources compiled on this host by BCC against its kernel headers: for old kernels or kernels "
+          + "without BTF) or auto (libbpf, and BCC when the built objects cannot be loaded; the reason is logged "
+          + "and shown by vifscope status) (default: " + AgentConfig.DEFAULT_LOADER + ").")
+  String loader;
+
+  @Option(names = "--bpf-stats", negatable = true, order = 18,
       description = "Turn on the kernel's BPF run-time statistics, so the agent reports its ns per packet.")
   boolean bpfStats;
 
-  @Option(names = "--only-included", negatable = true, order = 18,
+  @Option(names = "--only-included", negatable = true, order = 19,
       description = "Watch only the --include interfaces, not the defaults (e.g. to keep off the host's own NICs).")
   boolean onlyIncluded;
 
-  @Option(names = "--node-name", paramLabel = "NAME", order = 19,
+  @Option(names = "--node-name", paramLabel = "NAME", order = 20,
       description = "The node name every answer carries, for fleets (default: the host name).")
   String nodeName;
 
-  @Option(names = "--metrics-listen", paramLabel = "HOST:PORT", order = 20,
+  @Option(names = "--metrics-listen", paramLabel = "HOST:PORT", order = 21,
       description = "Serve Prometheus metrics over HTTP on this address, e.g. 127.0.0.1:9717 (default: off).")
   String metricsListen;
 
-  @Option(names = "--metrics-tls-cert", paramLabel = "PEM", order = 21,
+  @Option(names = "--metrics-tls-cert", paramLabel = "PEM", order = 22,
       description = "Certificate chain for HTTPS on --metrics-listen.")
   String metricsTlsCert;
 
-  @Option(names = "--metrics-tls-key", paramLabel = "PEM", order = 22,
+  @Option(names = "--metrics-tls-key", paramLabel = "PEM", order = 23,
       description = "Private key (PKCS#8) for HTTPS on --metrics-listen.")
   String metricsTlsKey;
 
-  @Option(names = "--metrics-users", paramLabel = "FILE", order = 23,
+  @Option(names = "--metrics-users", paramLabel = "FILE", order = 24,
       description = "Require HTTP basic auth: 'user:bcrypt-hash' lines, as `htpasswd -nBC 10 USER` writes them.")
   String metricsUsers;
 
-  @Option(names = "--metrics-top", paramLabel = "N", order = 24,
+  @Option(names = "--metrics-top", paramLabel = "N", order = 25,
       description = "Top talkers exported per domain and direction; the rest is summed under 'other' (default: "
           + AgentConfig.DEFAULT_METRICS_TOP + ").")
   String metricsTop;
 
-  @Option(names = "--metrics-max-talker-series", paramLabel = "N", order = 25,
+  @Option(names = "--metrics-max-talker-series", paramLabel = "N", order = 26,
       description = "Most talker series one scrape returns, whatever the traffic; quieter domains are summed "
           + "under domain=\"other\" (default: " + AgentConfig.DEFAULT_METRICS_MAX_TALKER_SERIES + ").")
   String metricsMaxTalkerSeries;
 
-  @Option(names = {"-v", "--verbose"}, negatable = true, order = 26,
+  @Option(names = {"-v", "--verbose"}, negatable = true, order = 27,
       description = "Debug logging (libbpf's messages included).")
   boolean verbose;
 

@@ -34,18 +34,26 @@ final class Embedded implements AutoCloseable {
     this.channel = channel;
   }
 
-  /** Starts the probe and an in-process server for it. */
-  static Embedded start(EmbeddedOptions opts) throws Exception {
+  /** The agent's configuration in embedded mode: the command's embedded options as agent settings. */
+  static AgentConfig config(EmbeddedOptions opts) throws AgentConfig.InvalidConfigException {
     Map<String, List<String>> flags = new LinkedHashMap<>();
     flags.put("poll-interval", List.of(POLL_INTERVAL));
     flags.put("history", List.of("5m"));
     if (!opts.include.isEmpty()) {
       flags.put("include", opts.include);
     }
+    if (opts.loader != null) {
+      flags.put("loader", List.of(opts.loader));
+    }
     if (opts.onlyIncluded) {
       flags.put("only-included", List.of("true"));
     }
-    AgentConfig cfg = AgentConfig.load(flags);
+    return AgentConfig.load(flags);
+  }
+
+  /** Starts the probe and an in-process server for it. */
+  static Embedded start(EmbeddedOptions opts) throws Exception {
+    AgentConfig cfg = config(opts);
     QUIET.setLevel(Level.WARNING); // the command's output is the answer, not the agent's log
     Agent agent = Agent.start(cfg);
     try {

@@ -21,6 +21,11 @@ public final class EmbeddedOptions {
       description = "Embedded mode: watch only the --include interfaces, not the defaults.")
   boolean onlyIncluded;
 
+  @Option(names = "--loader", paramLabel = "LOADER",
+      description = "Embedded mode: how the BPF programs are loaded, auto, libbpf or bcc, as `vifscope agent "
+          + "--loader` (default: auto).")
+  String loader;
+
   @Option(names = "--no-embedded", description = "Never run embedded: fail when no agent answers.")
   boolean never;
 }

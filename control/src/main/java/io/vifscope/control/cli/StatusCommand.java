@@ -38,6 +38,10 @@ public final class StatusCommand extends QueryCommand<GetAgentStatusResponse> {
   void print(PrintWriter out, GetAgentStatusResponse r) {
     out.printf(Locale.ROOT, "%s: vifscope agent %s, polling every %s, keeping %s%n", r.getMeta().getNode(),
         r.getVersion(), seconds(r.getPollInterval()), seconds(r.getHistory()));
+    if (!r.getLoader().isEmpty()) {
+      // When it is bcc, feature libbpf_objects below says why.
+      out.printf(Locale.ROOT, "  programs loaded by: %s%n", r.getLoader());
+    }
     out.printf(Locale.ROOT, "  features: %s%n", r.getFeaturesList().stream()
         .map(f -> f.getName() + (f.getAvailable() ? "" : " (off" + reason(f) + ")")).collect(Collectors.joining(", ")));
     out.printf(Locale.ROOT, "  flows: %s of %s entries; agent CPU %s s, RSS %sB%n", Format.count(r.getFlowEntries()),

@@ -358,6 +358,9 @@ public final class Agent implements AutoCloseable, AgentState, MetricsSource {
     addFeature(b, "batch_ops", f.batchOps(), f.degraded());
     addFeature(b, "raw_tracepoints", f.rawTracepoints(), f.degraded());
     addFeature(b, "bpf_stats", f.bpfStats(), f.degraded());
+    // Which loader is in use, and when it is BCC, why the built objects are not (auto's fallback or the option).
+    addFeature(b, "libbpf_objects", f.loader().equals("libbpf"), f.degraded());
+    b.setLoader(f.loader());
     for (AttachedInterface a : probe.attachedInterfaces()) {
       Builder ai = io.vifscope.proto.v1.AttachedInterface.newBuilder()
           .setInterface(ProbeServiceImpl.interfaceRef(a.ifindex(), resolve(a.ifindex())))

@@ -50,6 +50,8 @@ import java.util.regex.Pattern;
  * @param resolverOrder domain sources, most trusted first
  * @param libvirtUri libvirt connection URI; empty for libvirt's own default
  * @param tcMode how tc programs are hooked in
+ * @param loader how the programs get into the kernel: the built objects (libbpf), BCC, or the first with the second
+ *     as fallback (auto)
  * @param bpfStats turn on the kernel's BPF run-time statistics
  * @param socketGroup group that may use the socket (mode 0660); empty for the agent's own group only
  * @param verbose debug logging
@@ -73,6 +75,7 @@ public record AgentConfig(
     List<String> resolverOrder,
     Optional<String> libvirtUri,
     ProbeOptions.TcMode tcMode,
+    ProbeOptions.Loader loader,
     boolean bpfStats,
     Optional<String> socketGroup,
     boolean verbose,
@@ -88,6 +91,12 @@ public record AgentConfig(
   public static final String DEFAULT_HISTORY = "5m";
   public static final String DEFAULT_RESOLVER_ORDER = "xenstore,xl,libvirt";
   public static final String DEFAULT_TC_MODE = "auto";
+  public static final String DEFAULT_LOADER = "auto";
+  /**
+   * For tests only: a directory the built BPF objects are read from instead of the agent's classpath. Pointed at
+   * broken objects, it makes loader auto fall back to BCC (lab/test and the privileged tests use it).
+   */
+  public static final String TEST_OBJECTS_DIR_ENV = "VIFSCOPE_TEST_OBJECTS_DIR";
   /** Used when it exists on the host; otherwise the socket is for its owner only. */
   public static final String DEFAULT_SOCKET_GROUP = "vifscope";
   /** Given as {@code socket-group}, turns the default group off. */
@@ -112,7 +121,7 @@ public record AgentConfig(
   public static final List<String> KEYS = List.of(
       "socket", "socket-group", "listen", "tls-cert", "tls-key", "tls-client-ca", "insecure",
       "include", "exclude", "flow-entries", "poll-interval", "history", "resolver-order", "libvirt-uri",
-      "tc-mode", "bpf-stats", "verbose", "only-included", "node-name",
+      "tc-mode", "loader", "bpf-stats", "verbose", "only-included", "node-name",
       "metrics-listen", "metrics-tls-cert", "metrics-tls-key", "metrics-users", "metrics-top", "metrics-max-talker-series");
 
   /** Keys that may be given several times; the values add up. */
@@ -200,7 +209,9 @@ public record AgentConfig(
 
   /** What the probe is started with, from these settings (the probe's default interfaces included). */
   public ProbeOptions probeOptions() {
-    return new ProbeOptions(include, exclude, !onlyIncluded, flowEntries, tcMode, bpfStats, ClsactLedger.DEFAULT_FILE);
+    String objects = System.getenv(TEST_OBJECTS_DIR_ENV);
+    return new ProbeOptions(include, exclude, !onlyIncluded, flowEntries, tcMode, bpfStats, ClsactLedger.DEFAULT_FILE,
+        loader, objects == null || objects.isEmpty() ? null : Path.of(objects));
   }
 
   /** Whether a group of this name exists here (through the system's name service, as chown would see it). */
@@ -338,6 +349,7 @@ public record AgentConfig(
       List<String> resolverOrder = resolverOrder(rawOrDefault("resolver-order", DEFAULT_RESOLVER_ORDER));
       Optional<String> libvirtUri = optional("libvirt-uri", AgentConfig::libvirtUri);
       ProbeOptions.TcMode tcMode = tcMode(rawOrDefault("tc-mode", DEFAULT_TC_MODE));
+      ProbeOptions.Loader loader = loader(rawOrDefault("loader", DEFAULT_LOADER));
       boolean bpfStats = bool("bpf-stats");
       Optional<String> socketGroup = socketGroup();
       boolean verbose = bool("verbose");
@@ -359,7 +371,7 @@ public record AgentConfig(
       checkTransport(listen, tlsCert, tlsKey, tlsClientCa, insecure);
       Optional<MetricsSettings> metrics = metrics();
       return new AgentConfig(socket, listen, tlsCert, tlsKey, tlsClientCa, insecure, include, exclude, flowEntries,
-          poll, history, resolverOrder, libvirtUri, tcMode, bpfStats, socketGroup, verbose, file, onlyIncluded,
+          poll, history, resolverOrder, libvirtUri, tcMode, loader, bpfStats, socketGroup, verbose, file, onlyIncluded,
           nodeName, metrics);
     }
 
@@ -605,6 +617,15 @@ public record AgentConfig(
       }
     }
     throw r.error("'" + shorten(r.value()) + "' is not one of auto, tcx, clsact");
+  }
+
+  private static ProbeOptions.Loader loader(Raw r) throws InvalidConfigException {
+    for (ProbeOptions.Loader l : ProbeOptions.Loader.values()) {
+      if (l.name().equalsIgnoreCase(r.value())) {
+        return l;
+      }
+    }
+    throw r.error("'" + shorten(r.value()) + "' is not one of auto, libbpf, bcc");
   }
 
   /** A duration as an operator would write it: 500ms, 1s, 5m, 1h. */

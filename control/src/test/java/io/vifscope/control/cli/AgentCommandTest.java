@@ -101,6 +101,29 @@ class AgentCommandTest {
   }
 
   @Test
+  void aBadLoaderExitsTwoNamingTheChoices() {
+    Run r = run("agent", "--loader", "clang");
+    assertEquals(2, r.code());
+    assertEquals(List.of("vifscope agent: --loader: 'clang' is not one of auto, libbpf, bcc"), r.errLines());
+  }
+
+  @Test
+  void embeddedModeTakesTheLoader() throws Exception {
+    // The embedded options of a query command, parsed as the CLI parses them, become the agent's settings.
+    DiagnoseCommand d = new DiagnoseCommand();
+    new CommandLine(d).parseArgs("--loader", "bcc");
+    assertEquals(io.vifscope.probe.ProbeOptions.Loader.BCC, Embedded.config(d.embeddedOptions()).loader());
+    DiagnoseCommand none = new DiagnoseCommand();
+    new CommandLine(none).parseArgs();
+    assertEquals(io.vifscope.probe.ProbeOptions.Loader.AUTO, Embedded.config(none.embeddedOptions()).loader());
+    DiagnoseCommand bad = new DiagnoseCommand();
+    new CommandLine(bad).parseArgs("--loader", "x");
+    String m = org.junit.jupiter.api.Assertions.assertThrows(AgentConfig.InvalidConfigException.class,
+        () -> Embedded.config(bad.embeddedOptions())).getMessage();
+    assertEquals("--loader: 'x' is not one of auto, libbpf, bcc", m);
+  }
+
+  @Test
   void listenWithoutTlsExitsBeforeAnythingPrivileged() {
     Run r = run("agent", "--listen", "0.0.0.0:7443");
     assertEquals(2, r.code());

@@ -207,11 +207,15 @@ class QueryCommandsTest {
   void statusTextAndJson() throws Exception {
     assertEquals(0, run("status", "--in-process", a), err.toString());
     assertTrue(out.toString().startsWith("dom0-a: vifscope agent test"), out.toString());
+    assertTrue(out.toString().contains("\n  programs loaded by: bcc\n"), out.toString());
+    assertTrue(out.toString().contains("features: libbpf_objects (off: the built objects could not be loaded: "
+        + "bpf_object__open_mem(softirq) failed"), out.toString());
     out.getBuffer().setLength(0);
     assertEquals(0, run("status", "--json", "--in-process", a), err.toString());
     GetAgentStatusResponse.Builder r = GetAgentStatusResponse.newBuilder();
     JsonFormat.parser().merge(out.toString(), r);
     assertEquals("test", r.getVersion());
+    assertEquals("bcc", r.getLoader());
   }
 
   @Test

@@ -106,6 +106,8 @@ class AgentConfigTest {
     assertEquals(List.of("xenstore", "xl", "libvirt"), c.resolverOrder());
     assertEquals(Optional.empty(), c.libvirtUri());
     assertEquals(ProbeOptions.TcMode.AUTO, c.tcMode());
+    assertEquals(ProbeOptions.Loader.AUTO, c.loader(), "built objects first, BCC as the fallback");
+    assertEquals(ProbeOptions.Loader.AUTO, c.probeOptions().loader());
     assertFalse(c.bpfStats());
     assertFalse(c.verbose());
     assertEquals(Optional.empty(), c.configFile());
@@ -153,6 +155,15 @@ class AgentConfigTest {
     assertEquals(1024, p.flowEntries());
     assertEquals(ProbeOptions.TcMode.CLSACT, p.tcMode());
     assertTrue(p.bpfStats());
+  }
+
+  @Test
+  void loader() throws Exception {
+    assertEquals(ProbeOptions.Loader.BCC, load("loader", "bcc").loader());
+    assertEquals(ProbeOptions.Loader.BCC, load("loader", "bcc").probeOptions().loader());
+    assertEquals(ProbeOptions.Loader.LIBBPF, load("loader", "LibBPF").probeOptions().loader());
+    assertEquals(ProbeOptions.Loader.AUTO, load("loader", "auto").loader());
+    assertEquals("--loader: 'clang' is not one of auto, libbpf, bcc", error("loader", "clang"));
   }
 
   @Test

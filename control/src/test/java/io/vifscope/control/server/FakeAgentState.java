@@ -71,6 +71,10 @@ public final class FakeAgentState implements AgentState {
 
   @Override
   public GetAgentStatusResponse.Builder status() {
-    return GetAgentStatusResponse.newBuilder().setVersion("test");
+    // As an agent whose loader auto fell back to BCC reports it.
+    return GetAgentStatusResponse.newBuilder().setVersion("test").setLoader("bcc")
+        .addFeatures(io.vifscope.proto.v1.Feature.newBuilder().setName("libbpf_objects").setAvailable(false)
+            .setReason("the built objects could not be loaded: bpf_object__open_mem(softirq) failed: LIBBPF_ERRNO__FORMAT (4001); "
+                + "BCC loaded the same sources instead"));
   }
 }

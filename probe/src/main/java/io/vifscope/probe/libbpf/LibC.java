@@ -44,6 +44,20 @@ public final class LibC {
   /** Like {@link #recv}; {@code addr} receives the sender's address (for netlink, port id 0 is the kernel). */
   public static native long recvfrom(int fd, Pointer buf, long len, int flags, Pointer addr, Pointer addrLen);
 
+  /** creat(2): open(path, O_CREAT|O_WRONLY|O_TRUNC, mode) without open's variadic argument list. */
+  public static native int creat(String path, int mode);
+
+  public static native int dup(int fd);
+
+  public static native int dup2(int oldFd, int newFd);
+
+  /** The C environment, which libbcc reads (Java's System.getenv is a copy taken at start). */
+  public static native String getenv(String name);
+
+  public static native int setenv(String name, String value, int overwrite);
+
+  public static native int unsetenv(String name);
+
   /** mount(2); {@code data} may be null. */
   public static native int mount(String source, String target, String fstype, long flags, Pointer data);
 }
