@@ -56,9 +56,11 @@ public final class ClsactLedger {
       } catch (IOException e) {
         LOG.log(System.Logger.Level.WARNING, "cannot remove " + file + ": " + e.getMessage());
       }
-      if (madeDirectory) {
+      // And no directory, unless something else lives there now: one this ledger made, or the agent's own
+      // runtime directory (/run/vifscope), which a killed run may have left with only this file in it.
+      if (madeDirectory || file.equals(DEFAULT_FILE)) {
         try {
-          Files.deleteIfExists(file.getParent()); // and no directory, unless something else lives there now
+          Files.deleteIfExists(file.getParent());
           madeDirectory = false;
         } catch (java.nio.file.DirectoryNotEmptyException e) {
           // the agent's socket, or another tool's file: the directory is theirs too now
