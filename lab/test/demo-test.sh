@@ -6,9 +6,8 @@ set -uo pipefail
 
 REPO=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd)
 BUDGET=${DEMO_BUDGET_SECONDS:-180}
-PASS=0 FAIL=0
-ok() { PASS=$((PASS + 1)); echo "ok - $*"; }
-notok() { FAIL=$((FAIL + 1)); echo "not ok - $*"; }
+# shellcheck source-path=SCRIPTDIR source=checks.sh
+. "$REPO/lab/test/checks.sh"
 has() { # DESCRIPTION NEEDLE (in $out)
 	if grep -qF -- "$2" <<<"$out"; then ok "$1"; else notok "$1 (no '$2' in the output)"; fi
 }

@@ -14,21 +14,11 @@ RUN_DIR=${VIFSCOPE_LAB_RUN:-/run/vifscope-lab}
 # shellcheck source-path=SCRIPTDIR source=../topology.conf
 . "$LAB_DIR/topology.conf"
 
-PASS=0 FAIL=0
 TRACE_INST=/sys/kernel/tracing/instances/vifscope-lab-test
 FOREIGN=""
 
-ok() { PASS=$((PASS + 1)); echo "ok - $*"; }
-notok() { FAIL=$((FAIL + 1)); echo "not ok - $*"; }
-check() { # DESCRIPTION COMMAND...
-	local d=$1
-	shift
-	if "$@"; then ok "$d"; else notok "$d"; fi
-}
-eq() { # DESCRIPTION EXPECTED ACTUAL
-	if [[ $2 == "$3" ]]; then ok "$1 ($3)"; else notok "$1 (expected $2, got $3)"; fi
-}
-diag() { echo "# $*"; }
+# shellcheck source-path=SCRIPTDIR source=checks.sh
+. "$LAB_DIR/test/checks.sh"
 quiet() { "$@" >/dev/null 2>&1; }
 
 cleanup() {

@@ -25,20 +25,10 @@ PATHS=(/usr/bin/vifscope /usr/share/vifscope /etc/vifscope "$UNIT" /usr/share/do
 	/var/lib/vifscope /usr/share/man/man1/vifscope.1.gz /usr/share/bash-completion/completions/vifscope
 	/etc/systemd/system/multi-user.target.wants/vifscope-agent.service)
 
-PASS=0 FAIL=0
 INSTALLED=0 MADE_RUNDIR=0 AGENT_PID="" WORK=""
 
-ok() { PASS=$((PASS + 1)); echo "ok - $*"; }
-notok() { FAIL=$((FAIL + 1)); echo "not ok - $*"; }
-check() { # DESCRIPTION COMMAND...
-	local d=$1
-	shift
-	if "$@"; then ok "$d"; else notok "$d"; fi
-}
-eq() { # DESCRIPTION EXPECTED ACTUAL
-	if [[ $2 == "$3" ]]; then ok "$1 ($3)"; else notok "$1 (expected $2, got $3)"; fi
-}
-diag() { echo "# $*"; }
+# shellcheck source-path=SCRIPTDIR source=../../lab/test/checks.sh
+. "$REPO/lab/test/checks.sh"
 
 # Everything about the machine this test could change, as text: compared before and after.
 machine_state() {
