@@ -193,12 +193,18 @@ public final class AgentMetrics {
         totals.add(new DomainCounters.Total(r.nic().domain(), 0, 0, 0, 0));
       }
     }
+    // Two domains can share a name and id (a guest re-created with a new UUID while the old one's counts are
+    // still kept): one label set may appear once only, so theirs add up.
+    Map<Labels, long[]> byLabels = new java.util.LinkedHashMap<>();
     for (DomainCounters.Total t : totals) {
-      Labels to = domainLabels(t.domain()).add("direction", "to_guest");
-      Labels from = domainLabels(t.domain()).add("direction", "from_guest");
-      packets.dataPoint(point(to, t.toGuestPackets())).dataPoint(point(from, t.fromGuestPackets()));
-      bytes.dataPoint(point(to, t.toGuestBytes())).dataPoint(point(from, t.fromGuestBytes()));
+      add(byLabels, domainLabels(t.domain()).add("direction", "to_guest"), t.toGuestPackets(), t.toGuestBytes());
+      add(byLabels, domainLabels(t.domain()).add("direction", "from_guest"), t.fromGuestPackets(),
+          t.fromGuestBytes());
     }
+    byLabels.forEach((l, v) -> {
+      packets.dataPoint(point(l, v[0]));
+      bytes.dataPoint(point(l, v[1]));
+    });
     out.add(packets.build());
     out.add(bytes.build());
   }
@@ -334,18 +340,21 @@ public final class AgentMetrics {
             + "domain=\"other\".");
     GaugeSnapshot.Builder bytes = GaugeSnapshot.builder().name("vifscope_talker_bytes_per_second")
         .help("Bytes per second of the same talker rows.");
+    Map<Labels, long[]> byLabels = new java.util.LinkedHashMap<>(); // as for domains: equal labels add up
     for (TalkerSeries.Row r : rows) {
-      Labels l = Labels.of(
+      add(byLabels, Labels.of(
           "domain", r.domain() == null ? TalkerSeries.OTHER : r.domain().name(),
           "domain_id", r.domain() == null || r.domain().id() < 0 ? "" : Integer.toString(r.domain().id()),
           "direction", r.direction(),
           "source", r.source(),
           "destination", r.destination(),
           "protocol", r.protocol(),
-          "port", r.port());
-      packets.dataPoint(gaugePoint(l, seconds > 0 ? r.packets() / seconds : 0));
-      bytes.dataPoint(gaugePoint(l, seconds > 0 ? r.bytes() / seconds : 0));
+          "port", r.port()), r.packets(), r.bytes());
     }
+    byLabels.forEach((l, v) -> {
+      packets.dataPoint(gaugePoint(l, seconds > 0 ? v[0] / seconds : 0));
+      bytes.dataPoint(gaugePoint(l, seconds > 0 ? v[1] / seconds : 0));
+    });
     out.add(packets.build());
     out.add(bytes.build());
     out.add(gauge("vifscope_talker_window_seconds", "The time the talker rates cover: " + TALKER_WINDOW.toSeconds()
@@ -368,6 +377,12 @@ public final class AgentMetrics {
   }
 
   // ---- helpers ----------------------------------------------------------------------------------------------
+
+  private static void add(Map<Labels, long[]> byLabels, Labels l, long packets, long bytes) {
+    long[] v = byLabels.computeIfAbsent(l, k -> new long[2]);
+    v[0] += packets;
+    v[1] += bytes;
+  }
 
   private static CounterDataPointSnapshot point(Labels l, double v) {
     return CounterDataPointSnapshot.builder().labels(l).value(v).build();

@@ -73,6 +73,21 @@ class AgentMetricsTest {
   }
 
   @Test
+  void domainsSharingANameAndIdAddUpInsteadOfBreakingTheScrape() {
+    FixtureSource src = new FixtureSource(1);
+    src.domains.clear();
+    src.domains.add(new DomainCounters.Total(new io.vifscope.control.resolve.Domain(12, "web01",
+        "3f9e4c1a-74d2-4b8e-a1c7-000a17000001"), 10, 1000, 1, 100));
+    src.domains.add(new DomainCounters.Total(new io.vifscope.control.resolve.Domain(12, "web01",
+        "3f9e4c1a-74d2-4b8e-a1c7-000a17000002"), 5, 500, 2, 200));
+    MetricSnapshots m = new AgentMetrics(src, "t", 5, 1000).collect();
+    assertEquals(15, value(m, "vifscope_domain_packets", "domain", "web01", "domain_id", "12", "direction",
+        "to_guest"));
+    assertEquals(300, value(m, "vifscope_domain_bytes", "domain", "web01", "domain_id", "12", "direction",
+        "from_guest"));
+  }
+
+  @Test
   void noProgramSeriesWhenStatisticsAreOff() throws IOException {
     FixtureSource src = new FixtureSource(1);
     src.programs.clear();
