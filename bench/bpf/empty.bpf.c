@@ -31,7 +31,7 @@ int empty_si_exit(struct bpf_raw_tracepoint_args *ctx)
 	return 0;
 }
 
-SEC("tracepoint/napi/napi_poll")
+SEC("raw_tp/napi_poll")
 int empty_napi_poll(void *ctx)
 {
 	return 0;

@@ -30,7 +30,7 @@ final class KernelCostSection implements Section {
     EMPTY_OF.put("tc_egress", "empty_tc_egress");
     EMPTY_OF.put("softirq_entry_raw", "empty_si_entry");
     EMPTY_OF.put("softirq_exit_raw", "empty_si_exit");
-    EMPTY_OF.put("napi_poll", "empty_napi_poll");
+    EMPTY_OF.put("napi_poll_raw", "empty_napi_poll");
   }
 
   private static final List<String> LOADS = List.of("steady", "random sources");
@@ -46,7 +46,7 @@ final class KernelCostSection implements Section {
     SectionResult r = new SectionResult(id(), "In-kernel cost per program and per packet", String.format("""
         The kernel's BPF run-time statistics (`BPF_ENABLE_STATS`) give each program's run count and run time. \
         vifscope's programs run as the agent loads them (tcx on the lab's interfaces, raw tracepoints for softirq \
-        entry/exit, the `napi:napi_poll` tracepoint); beside each, at the same hook, an empty program \
+        entry/exit and `napi_poll`); beside each, at the same hook, an empty program \
         (`bench/bpf/empty.bpf.c`) shows the floor: the call plus the statistics' own two clock reads. Two loads alternate for %d rounds of %d s: the incident flood (three steady sources) and a \
         random-source flood (130,816 spoofed IPv4 sources, so that nearly every packet misses the flow map and \
         inserts). ns per run = Δrun time / Δruns over a round; runs per packet = Δruns / packets the vif \
@@ -180,7 +180,7 @@ final class KernelCostSection implements Section {
         }
         e.attached.add(e.object.program("empty_si_entry").attachRawTracepoint("softirq_entry"));
         e.attached.add(e.object.program("empty_si_exit").attachRawTracepoint("softirq_exit"));
-        e.attached.add(e.object.program("empty_napi_poll").attachTracepoint("napi", "napi_poll"));
+        e.attached.add(e.object.program("empty_napi_poll").attachRawTracepoint("napi_poll"));
         return e;
       } catch (Exception | Error ex) {
         e.close();
