@@ -32,11 +32,7 @@ cleanup() {
 		[[ -n $FOREIGN ]] && ip link del "$FOREIGN" 2>/dev/null
 		"$DOM0" down >/dev/null 2>&1 || echo "# WARNING: lab/dom0 down failed"
 	fi
-	# the summary is always the last line, also after a failure or an interrupt
-	echo "$PASS passed, $FAIL failed"
-	if ((rc != 0)); then exit "$rc"; fi
-	((FAIL == 0)) || exit 1
-	exit 0
+	finish "$rc"
 }
 trap cleanup EXIT
 trap 'echo "# interrupted"; exit 130' INT TERM

@@ -73,10 +73,7 @@ cleanup() {
 	ip link del "$VETH" 2>/dev/null
 	ip netns del "$NETNS" 2>/dev/null
 	[[ -n $WORK ]] && rm -rf "$WORK"
-	echo "$PASS passed, $FAIL failed"
-	if ((rc != 0)); then exit "$rc"; fi
-	((FAIL == 0)) || exit 1
-	exit 0
+	finish "$rc"
 }
 trap cleanup EXIT
 trap 'echo "# interrupted"; exit 130' INT TERM

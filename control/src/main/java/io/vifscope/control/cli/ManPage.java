@@ -1,5 +1,7 @@
 package io.vifscope.control.cli;
 
+import io.vifscope.control.server.AgentConfig;
+import io.vifscope.probe.ClsactLedger;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -78,7 +80,7 @@ public final class ManPage {
     exitStatus(r, "0", "Success.");
     exitStatus(r, "1", "diagnose: a finding crossed its threshold. agent: it failed at run time.");
     exitStatus(r, "2", "Usage: a bad option or setting (the message names it).");
-    exitStatus(r, "3", "No agent answered (query commands).");
+    exitStatus(r, Integer.toString(QueryCommand.NO_AGENT), "No agent answered (query commands).");
     exitStatus(r, "143", "agent: stopped by SIGTERM (128 + 15), after draining calls and detaching.");
 
     r.macro(".SH ENVIRONMENT");
@@ -90,8 +92,8 @@ public final class ManPage {
     r.text("Replaces the JVM options the launcher chooses (for the agent: serial collector, heap at most 256 MiB).");
 
     r.macro(".SH FILES");
-    file(r, "/run/vifscope/vifscope.sock", "The agent's default socket (mode 0660, group vifscope).");
-    file(r, "/run/vifscope/clsact-qdiscs", "The clsact qdiscs the agent created, so that only those are removed.");
+    file(r, AgentConfig.DEFAULT_SOCKET, "The agent's default socket (mode 0660, group vifscope).");
+    file(r, ClsactLedger.DEFAULT_FILE.toString(), "The clsact qdiscs the agent created, so that only those are removed.");
     file(r, "/etc/vifscope/agent.conf", "The agent's settings when run by vifscope-agent.service.");
     file(r, "/lib/systemd/system/vifscope-agent.service", "The systemd unit that runs the agent.");
     file(r, "/usr/share/vifscope/vifscope.jar", "The program; /usr/bin/vifscope runs it.");

@@ -186,10 +186,10 @@ public final class AgentMetrics {
         .help("Bytes to and from a guest domain through its interfaces since the agent started.");
     List<DomainCounters.Total> totals = new ArrayList<>(source.domainTotals());
     java.util.Set<String> known = new java.util.HashSet<>();
-    totals.forEach(t -> known.add(DomainCounters.key(t.domain())));
+    totals.forEach(t -> known.add(t.domain().key()));
     for (int ifindex : source.attached()) { // guests attached but silent so far: at 0
       Resolution r = source.resolve(ifindex);
-      if (r.nic() != null && known.add(DomainCounters.key(r.nic().domain()))) {
+      if (r.nic() != null && known.add(r.nic().domain().key())) {
         totals.add(new DomainCounters.Total(r.nic().domain(), 0, 0, 0, 0));
       }
     }

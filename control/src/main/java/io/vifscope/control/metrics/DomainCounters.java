@@ -66,7 +66,7 @@ public final class DomainCounters {
       long packets = fresh ? cur.packets() : cur.packets() - before.packets();
       long bytes = fresh ? cur.bytes() : cur.bytes() - before.bytes();
       Domain d = r.nic().domain();
-      String key = key(d);
+      String key = d.key();
       long[] t = totals.computeIfAbsent(key, x -> new long[4]);
       domains.put(key, d);
       lastSeen.put(key, s.monotonicNanos());
@@ -95,10 +95,5 @@ public final class DomainCounters {
     totals.forEach((k, t) -> out.add(new Total(domains.get(k), t[TO_PACKETS], t[TO_BYTES], t[FROM_PACKETS],
         t[FROM_BYTES])));
     return out;
-  }
-
-  /** The same identity the gRPC answers group domains by: the UUID, else name and id. */
-  static String key(Domain d) {
-    return d.uuid().isEmpty() ? d.name() + "#" + d.id() : d.uuid();
   }
 }

@@ -68,7 +68,7 @@ public final class TalkerSeries {
         continue;
       }
       Domain d = r.nic().domain();
-      Group g = new Group(DomainCounters.key(d), k.direction());
+      Group g = new Group(d.key(), k.direction());
       domainOf.putIfAbsent(g, d);
       // The source port is left out: a flood from random ports is one talker, not thousands.
       TalkerKey talker = new TalkerKey(k.family(), k.saddrHi(), k.saddrLo(), k.daddrHi(), k.daddrLo(), k.protocol(),

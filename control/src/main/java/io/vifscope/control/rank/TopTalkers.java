@@ -87,7 +87,7 @@ public final class TopTalkers {
         case DOMAIN -> {
           Domain dom = domainOf(r);
           if (dom != null) {
-            merge(rows, List.of(dom.uuid().isEmpty() ? dom.name() + "#" + dom.id() : dom.uuid(), d),
+            merge(rows, List.of(dom.key(), d),
                 new Row(null, null, 0, 0, 0, 0, 0, null, dom, d, packets, bytes, 0));
           }
         }

@@ -12,4 +12,17 @@ public record Domain(int id, String name, String uuid) {
     name = Names.clean(name);
     uuid = Names.cleanUuid(uuid);
   }
+
+  /**
+   * What tells one domain from another in answers and totals: the UUID, else name and id (a source that gives no
+   * UUID). The same domain seen through two interfaces has the same key.
+   */
+  public String key() {
+    return key(id, name, uuid);
+  }
+
+  /** The same key from fields already cleaned (e.g. read back from an answer's DomainRef). */
+  public static String key(int id, String name, String uuid) {
+    return uuid.isEmpty() ? name + "#" + id : uuid;
+  }
 }

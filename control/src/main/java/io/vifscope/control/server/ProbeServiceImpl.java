@@ -436,14 +436,14 @@ public final class ProbeServiceImpl extends ProbeServiceGrpc.ProbeServiceImplBas
       WindowStats w = state.window(window);
       Map<String, DomainStats.Builder> byDomain = new LinkedHashMap<>();
       for (Domain d : state.domains()) {
-        byDomain.computeIfAbsent(domainKey(d.id(), d.name(), d.uuid()), k -> DomainStats.newBuilder().setDomain(domainRef(d)));
+        byDomain.computeIfAbsent(d.key(), k -> DomainStats.newBuilder().setDomain(domainRef(d)));
       }
       for (InterfaceStats i : interfaces(w, Map.of())) {
         if (!i.hasDomain()) {
           continue;
         }
         DomainRef d = i.getDomain(); // already resolved by interfaces()
-        DomainStats.Builder b = byDomain.computeIfAbsent(domainKey(d.getId(), d.getName(), d.getUuid()),
+        DomainStats.Builder b = byDomain.computeIfAbsent(Domain.key(d.getId(), d.getName(), d.getUuid()),
             k -> DomainStats.newBuilder());
         b.setDomain(d); // as its interface resolves: the same id the other answers show
         b.addInterfaces(i.getInterface());
@@ -462,10 +462,6 @@ public final class ProbeServiceImpl extends ProbeServiceGrpc.ProbeServiceImplBas
     } catch (io.grpc.StatusRuntimeException e) {
       out.onError(e);
     }
-  }
-
-  private static String domainKey(int id, String name, String uuid) {
-    return uuid.isEmpty() ? name + "#" + id : uuid;
   }
 
   // ---- diagnose -----------------------------------------------------------------------------------------------
