@@ -1,6 +1,7 @@
 package io.vifscope.bench;
 
 import io.vifscope.probe.Errno;
+import io.vifscope.probe.FlowCounts;
 import io.vifscope.probe.FlowKey;
 import io.vifscope.probe.FlowStats;
 import io.vifscope.probe.MapReader;
@@ -39,7 +40,7 @@ final class MapReadSection implements Section {
 
   /** What a read does with each entry. */
   private enum Decode {
-    /** What the agent does: FlowKey plus FlowStats summed over every CPU's slot, into a HashMap. */
+    /** What the agent does: raw keys plus packets and bytes summed over every CPU's slot, into FlowCounts. */
     ALL_CPUS,
     /** The same with only CPU 0's slot read. */
     CPU0,
@@ -165,8 +166,9 @@ final class MapReadSection implements Section {
    * full map this section means to read.
    */
   private static int check(FlowMapFixture fx, MapReader reader, int written) throws Exception {
-    Map<FlowKey, FlowStats> flows = new HashMap<>();
-    int n = reader.read(visitor(Decode.ALL_CPUS, flows));
+    FlowCounts.Builder read = new FlowCounts.Builder(written);
+    int n = reader.read(visitor(Decode.ALL_CPUS, read));
+    Map<FlowKey, FlowStats> flows = read.build().asMap();
     if (n != flows.size()) {
       throw new IllegalStateException("flow_stats: " + n + " entries read but " + flows.size() + " distinct");
     }
@@ -182,10 +184,11 @@ final class MapReadSection implements Section {
     return n;
   }
 
-  private static MapReader.Visitor visitor(Decode decode, Map<FlowKey, FlowStats> flows) {
+  /** The agent's decode (Probe.snapshot: raw keys and per-CPU sums into FlowCounts), or the variants'. */
+  private static MapReader.Visitor visitor(Decode decode, FlowCounts.Builder flows) {
     return switch (decode) {
-      case ALL_CPUS -> (k, ko, v, vo, stride, cpus) -> flows.put(FlowKey.decode(k, ko), FlowStats.sum(v, vo, stride, cpus));
-      case CPU0 -> (k, ko, v, vo, stride, cpus) -> flows.put(FlowKey.decode(k, ko), FlowStats.sum(v, vo, stride, 1));
+      case ALL_CPUS -> flows::addEntry;
+      case CPU0 -> (k, ko, v, vo, stride, cpus) -> flows.addEntry(k, ko, v, vo, stride, 1);
       case NONE -> (k, ko, v, vo, stride, cpus) -> { };
     };
   }
@@ -201,8 +204,9 @@ final class MapReadSection implements Section {
       long gcBefore = gcPauseMillis();
       long t0 = System.nanoTime();
       for (int i = 0; i < reads; i++) {
-        Map<FlowKey, FlowStats> flows = new HashMap<>();
-        int n = reader.read(visitor(decode, flows));
+        FlowCounts.Builder read = new FlowCounts.Builder(entries);
+        int n = reader.read(visitor(decode, read));
+        FlowCounts flows = read.build();
         if (n != entries || (decode != Decode.NONE && flows.size() != entries)) {
           throw new IllegalStateException(name + ": read " + n + " entries, decoded " + flows.size()
               + "; the map holds " + entries);
@@ -240,8 +244,8 @@ final class MapReadSection implements Section {
         + "the tables then say how many are present, and µs per 1k counts those). "
         + "Each read takes the whole map with the agent's MapReader, either BPF_MAP_LOOKUP_BATCH in "
         + "batches of " + count(MapReader.DEFAULT_BATCH) + " or key iteration (bpf_map_get_next_key + "
-        + "bpf_map_lookup_elem per key), timed including the decode into a HashMap<FlowKey, FlowStats> as "
-        + "Probe.snapshot does; the \"no decode\" variants time the same syscalls and copies with an empty visitor. "
+        + "bpf_map_lookup_elem per key), timed including the decode as "
+        + "Probe.snapshot does it (raw keys and the CPUs' sums into the primitive arrays of FlowCounts); the \"no decode\" variants time the same syscalls and copies with an empty visitor. "
         + (kernelCopiesAll
             ? "Kernel " + System.getProperty("os.version") + " refuses a lookup of one CPU's value (BPF_F_CPU: "
                 + Errno.describe(oneCpuLookup) + "), so every read copies all " + cpus + " CPUs' values; \"CPU 0 only\" "

@@ -53,7 +53,7 @@ class JavaHotPathSectionTest {
 
   @Test
   void resultHasOneRowPerScoreAndTheRawScores() {
-    List<Score> s = List.of(score("DecodeBench.decodeIntoMap", 65_536, 2_000, "us/op"),
+    List<Score> s = List.of(score("DecodeBench.decodeIntoFlowCounts", 65_536, 2_000, "us/op"),
         score("DeltaBench.add", 65_536, 3_000, "us/op"));
     SectionResult r = JavaHotPathSection.result(s, JavaHotPathSection.options(true));
     assertEquals("java", r.id);
@@ -61,7 +61,7 @@ class JavaHotPathSectionTest {
     Table t = r.tables.get(0);
     assertEquals(2, t.rows.size());
     // 300 ms of GC over 3 iterations of 1 s (the quick settings).
-    assertEquals(List.of("`DecodeBench.decodeIntoMap`", "flow map bytes → HashMap<FlowKey, FlowStats> (as Probe.snapshot)",
+    assertEquals(List.of("`DecodeBench.decodeIntoFlowCounts`", "flow map bytes → FlowCounts arrays (as Probe.snapshot)",
         "flows=65536", "2000 ± 200", "2000 / **2000** / 2000", "us/op", "30.5 ns", "10.5 MB", "10%"), t.rows.get(0));
     assertTrue(t.note.contains("2.00 ms + 3.00 ms (medians) = 0.5%"), t.note);
     assertEquals(2, ((List<?>) r.data.get("jmh")).size());

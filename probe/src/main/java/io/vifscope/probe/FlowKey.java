@@ -43,6 +43,29 @@ public record FlowKey(
         bigEndianLong(b, off + 40));
   }
 
+  /** Writes this key as {@code struct vs_flow_key} at {@code off} (the inverse of {@link #decode}). */
+  public void encode(ByteBuffer b, int off) {
+    b.putInt(off, ifindex);
+    b.put(off + 4, (byte) direction.ordinal());
+    b.put(off + 5, (byte) family);
+    b.put(off + 6, (byte) protocol);
+    b.put(off + 7, (byte) flags);
+    b.putShort(off + 8, (short) vlan);
+    b.putShort(off + 10, (short) sport);
+    b.putShort(off + 12, (short) dport);
+    b.putShort(off + 14, (short) 0);
+    putBigEndianLong(b, off + 16, saddrHi);
+    putBigEndianLong(b, off + 24, saddrLo);
+    putBigEndianLong(b, off + 32, daddrHi);
+    putBigEndianLong(b, off + 40, daddrLo);
+  }
+
+  private static void putBigEndianLong(ByteBuffer b, int off, long v) {
+    for (int i = 0; i < 8; i++) {
+      b.put(off + i, (byte) (v >>> (56 - 8 * i)));
+    }
+  }
+
   private static long bigEndianLong(ByteBuffer b, int off) {
     long v = 0;
     for (int i = 0; i < 8; i++) {

@@ -5,15 +5,18 @@ import java.nio.ByteBuffer;
 /** Mirrors {@code struct vs_flow_stats}: packets and bytes of one flow on one CPU (summed over CPUs when read). */
 public record FlowStats(long packets, long bytes) {
   public static final int SIZE = 16;
-  public static final Layout LAYOUT = Layout.of("vs_flow_stats", SIZE, "packets", 0, "bytes", 8);
+  static final int PACKETS_OFFSET = 0;
+  static final int BYTES_OFFSET = 8;
+  public static final Layout LAYOUT = Layout.of("vs_flow_stats", SIZE, "packets", PACKETS_OFFSET, "bytes",
+      BYTES_OFFSET);
 
   /** Sums the per-CPU slots of one value. */
   public static FlowStats sum(ByteBuffer b, int off, int stride, int cpus) {
     long p = 0;
     long by = 0;
     for (int c = 0; c < cpus; c++) {
-      p += b.getLong(off + c * stride);
-      by += b.getLong(off + c * stride + 8);
+      p += b.getLong(off + c * stride + PACKETS_OFFSET);
+      by += b.getLong(off + c * stride + BYTES_OFFSET);
     }
     return new FlowStats(p, by);
   }

@@ -43,6 +43,8 @@ public final class Probe implements AutoCloseable {
   private MapReader napiReader;
   private MapReader ifaceReader;
   private MapReader flowReader;
+  /** Entries of the previous read: sizes the next one's arrays. */
+  private int lastFlowEntries;
   private MapReader counterReader;
   private MapReader softirqCounterReader;
   private boolean closed;
@@ -411,7 +413,20 @@ public final class Probe implements AutoCloseable {
   }
 
   /** Reads every map now. Never resets a counter; one batched call per map and batch. */
-  public synchronized ProbeSnapshot snapshot() throws BpfException {
+  public ProbeSnapshot snapshot() throws BpfException {
+    int expected;
+    synchronized (this) {
+      expected = lastFlowEntries + lastFlowEntries / 16;
+    }
+    return snapshot(new FlowCounts.Builder(expected));
+  }
+
+  /**
+   * Like {@link #snapshot()}, with the flows read into {@code flowsInto} (cleared first) instead of new arrays:
+   * the snapshot's flows are then valid only until that builder is used again. For a poller that hands each
+   * snapshot's flows to a history and keeps none of them, so that a poll allocates no flow arrays.
+   */
+  public synchronized ProbeSnapshot snapshot(FlowCounts.Builder flowsInto) throws BpfException {
     if (closed) {
       throw new IllegalStateException("probe is closed");
     }
@@ -445,8 +460,12 @@ public final class Probe implements AutoCloseable {
     Map<IfaceKey, IfaceStats> ifaces = new HashMap<>();
     ifaceReader.read((k, ko, v, vo, stride, n) -> ifaces.put(IfaceKey.decode(k, ko), IfaceStats.sum(v, vo, stride, n)));
 
-    Map<FlowKey, FlowStats> flows = new HashMap<>();
-    flowReader.read((k, ko, v, vo, stride, n) -> flows.put(FlowKey.decode(k, ko), FlowStats.sum(v, vo, stride, n)));
+    // Primitive arrays, no object per flow: this runs every poll over up to the whole flow map.
+    FlowCounts.Builder flowBuilder = flowsInto;
+    flowBuilder.clear();
+    flowReader.read(flowBuilder::addEntry);
+    FlowCounts flows = flowBuilder.build();
+    lastFlowEntries = flows.size();
 
     // Each object has its own counters map with the same enum; the totals are their sum.
     Map<Counter, Long> counters = new EnumMap<>(Counter.class);

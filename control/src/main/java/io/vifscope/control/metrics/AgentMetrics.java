@@ -121,7 +121,7 @@ public final class AgentMetrics {
         self.historyBytes()));
     if (s != null) {
       out.add(gauge("vifscope_flow_entries", "Flows in the kernel's flow map at the newest poll.", Labels.EMPTY,
-          s.flows() == null ? 0 : s.flows().size()));
+          s.flowEntries()));
       out.add(gauge("vifscope_flow_capacity", "Size of the kernel's flow map.", Labels.EMPTY, s.flowCapacity()));
     }
   }
@@ -304,7 +304,7 @@ public final class AgentMetrics {
     }
     out.add(unparsed.build());
     out.add(failures.build());
-    int present = s.flows() == null ? 0 : s.flows().size();
+    int present = s.flowEntries();
     out.add(counter("vifscope_flow_evictions", "Flow entries the kernel evicted to make room: inserts minus "
         + "entries present. Their traffic stays in the interface counters but leaves the talker rows.",
         Labels.EMPTY, Math.max(0, inserts - present)));

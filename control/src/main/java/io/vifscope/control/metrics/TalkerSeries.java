@@ -2,12 +2,14 @@ package io.vifscope.control.metrics;
 
 import io.vifscope.control.rank.Addresses;
 import io.vifscope.control.rank.Services;
+import io.vifscope.control.rank.FlowWindow;
 import io.vifscope.control.rank.WindowStats;
 import io.vifscope.control.resolve.Domain;
 import io.vifscope.control.resolve.Resolution;
 import io.vifscope.probe.Direction;
 import io.vifscope.probe.FlowKey;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -47,6 +49,33 @@ public final class TalkerSeries {
   private TalkerSeries() {}
 
   /**
+   * The {@code n} busiest talkers (packets, then bytes), busiest first: one pass that keeps the best {@code n}
+   * in order, instead of sorting every talker of a flood to keep five.
+   */
+  private static Talker[] busiest(Collection<Talker> talkers, int n) {
+    Talker[] best = new Talker[n];
+    int kept = 0;
+    for (Talker t : talkers) {
+      if (kept == n && !busier(t, best[n - 1])) {
+        continue;
+      }
+      int at = kept == n ? n - 1 : kept++;
+      while (at > 0 && busier(t, best[at - 1])) {
+        best[at] = best[at - 1];
+        at--;
+      }
+      best[at] = t;
+    }
+    return best;
+  }
+
+  private static boolean busier(Talker a, Talker b) {
+    long[] x = a.counts();
+    long[] y = b.counts();
+    return x[0] != y[0] ? x[0] > y[0] : x[1] > y[1];
+  }
+
+  /**
    * @param top rows per domain and direction before the rest goes under {@code other} (at least 1)
    * @param maxRows the most rows returned (at least 1)
    */
@@ -54,30 +83,48 @@ public final class TalkerSeries {
     if (top < 1 || maxRows < 1) {
       throw new IllegalArgumentException("top and maxRows must be positive, got " + top + ", " + maxRows);
     }
-    Map<Integer, Resolution> resolved = new HashMap<>();
     Map<Group, Map<TalkerKey, Talker>> groups = new HashMap<>();
     Map<Group, Domain> domainOf = new HashMap<>();
-    for (Map.Entry<FlowKey, long[]> e : w.flows().entrySet()) {
-      FlowKey k = e.getKey();
-      long[] v = e.getValue();
-      if (v[WindowStats.PACKETS] == 0 && v[WindowStats.BYTES] == 0) {
+    // Per interface, its two hooks' talker maps (none: not a guest's): resolved once, not once per flow.
+    Map<Integer, List<Map<TalkerKey, Talker>>> hooksOf = new HashMap<>();
+    FlowWindow flows = w.flowWindow();
+    for (int i = 0; i < flows.size(); i++) {
+      FlowKey k = flows.key(i);
+      long packets = flows.packets(i);
+      long bytes = flows.bytes(i);
+      if (packets == 0 && bytes == 0) {
         continue;
       }
-      Resolution r = resolved.computeIfAbsent(k.ifindex(), resolve::apply);
-      if (r == null || r.nic() == null) {
+      List<Map<TalkerKey, Talker>> hooks = hooksOf.computeIfAbsent(k.ifindex(), ifindex -> {
+        Resolution r = resolve.apply(ifindex);
+        if (r == null || r.nic() == null) {
+          return List.of();
+        }
+        Domain d = r.nic().domain();
+        List<Map<TalkerKey, Talker>> maps = new ArrayList<>(2);
+        for (Direction hook : Direction.values()) {
+          Group g = new Group(d.key(), hook);
+          domainOf.putIfAbsent(g, d);
+          maps.add(groups.computeIfAbsent(g, x -> new HashMap<>()));
+        }
+        return maps;
+      });
+      if (hooks.isEmpty()) {
         continue;
       }
-      Domain d = r.nic().domain();
-      Group g = new Group(d.key(), k.direction());
-      domainOf.putIfAbsent(g, d);
       // The source port is left out: a flood from random ports is one talker, not thousands.
       TalkerKey talker = new TalkerKey(k.family(), k.saddrHi(), k.saddrLo(), k.daddrHi(), k.daddrLo(), k.protocol(),
           k.dport());
-      Talker t = groups.computeIfAbsent(g, x -> new HashMap<>()).computeIfAbsent(talker,
-          x -> new Talker(k, new long[2]));
-      t.counts()[0] += v[WindowStats.PACKETS];
-      t.counts()[1] += v[WindowStats.BYTES];
+      Map<TalkerKey, Talker> talkers = hooks.get(k.direction().ordinal());
+      Talker t = talkers.get(talker);
+      if (t == null) {
+        t = new Talker(k, new long[2]);
+        talkers.put(talker, t);
+      }
+      t.counts()[0] += packets;
+      t.counts()[1] += bytes;
     }
+    groups.values().removeIf(Map::isEmpty); // a guest's hook without traffic has no rows
 
     // Busiest domain first, so that the cap, when it bites, folds the quietest ones.
     Map<String, long[]> domainLoad = new HashMap<>();
@@ -94,36 +141,35 @@ public final class TalkerSeries {
     long restBytes = 0;
     boolean folding = false;
     for (Group g : order) {
-      List<Talker> talkers = new ArrayList<>(groups.get(g).values());
-      talkers.sort(Comparator.comparingLong((Talker t) -> t.counts()[0]).thenComparingLong(t -> t.counts()[1])
-          .reversed());
+      Map<TalkerKey, Talker> talkers = groups.get(g);
       int own = Math.min(top, talkers.size());
       int needed = own + (talkers.size() > own ? 1 : 0);
       if (!folding && out.size() + needed > maxRows - 1) {
         folding = true; // this group and every quieter one: one row for all of them
       }
+      long groupPackets = 0;
+      long groupBytes = 0;
+      for (Talker t : talkers.values()) {
+        groupPackets += t.counts()[0];
+        groupBytes += t.counts()[1];
+      }
       if (folding) {
-        for (Talker t : talkers) {
-          restPackets += t.counts()[0];
-          restBytes += t.counts()[1];
-        }
+        restPackets += groupPackets;
+        restBytes += groupBytes;
         continue;
       }
       Domain d = domainOf.get(g);
       String direction = g.hook() == Direction.EGRESS ? "to_guest" : "from_guest";
-      for (int i = 0; i < own; i++) {
-        Talker t = talkers.get(i);
+      long p = groupPackets;
+      long b = groupBytes;
+      for (Talker t : busiest(talkers.values(), own)) {
         FlowKey k = t.representative();
         out.add(new Row(d, direction, Addresses.text(k.sourceAddress()), Addresses.text(k.destinationAddress()),
             Services.protocolName(k.protocol()), Integer.toString(k.dport()), t.counts()[0], t.counts()[1]));
+        p -= t.counts()[0];
+        b -= t.counts()[1];
       }
       if (talkers.size() > own) {
-        long p = 0;
-        long b = 0;
-        for (Talker t : talkers.subList(own, talkers.size())) {
-          p += t.counts()[0];
-          b += t.counts()[1];
-        }
         out.add(new Row(d, direction, OTHER, OTHER, OTHER, OTHER, p, b));
       }
     }

@@ -1,13 +1,11 @@
 package io.vifscope.control.rank;
 
+import io.vifscope.probe.FlowCounts;
 import io.vifscope.probe.FlowKey;
-import io.vifscope.probe.FlowStats;
 import io.vifscope.probe.IfaceKey;
-import java.util.ArrayList;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.Arrays;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
 
 /**
  * Per-flow packets and bytes in the two tiers of {@link Tiers}, for exactly the flows present in the kernel's
@@ -17,7 +15,8 @@ import java.util.Map;
  * <ul>
  *   <li>A flow is a <em>row</em>; every per-flow value is a primitive array indexed by row. Rows are reused
  *       through a free list, and a key-to-row hash index (open addressing, linear probing, backward-shift
- *       deletion) is kept across polls, so a poll allocates nothing per known flow.
+ *       deletion) over the kernel's raw key words is kept across polls, so a poll allocates nothing per known
+ *       flow: a known flow is found by hashing and comparing six longs, and only a new flow's key is decoded.
  *   <li>Cells are column-major ({@code cells[slot][row]}): a poll writes one column, a window adds whole
  *       columns into a scratch sum, both sequential in memory.
  *   <li>A cell is an {@code int}: 8 bytes per flow and slot for packets and bytes. A flow whose packets or
@@ -31,6 +30,8 @@ import java.util.Map;
  */
 final class FlowTable {
   private static final int INITIAL_ROWS = 1024;
+  /** Rows are added in multiples of this. */
+  static final int GROWTH_STEP = 4096;
   private static final int INITIAL_WIDE = 4;
 
   private final Tiers tiers;
@@ -43,7 +44,15 @@ final class FlowTable {
   private int[] freeRows;
   private int freeCount;
 
-  private FlowKey[] keys;
+  /** True for rows that hold a flow. */
+  private boolean[] live;
+  /**
+   * The raw key of each row, {@link FlowCounts#KEY_WORDS} longs per row: the flow's identity. A window decodes
+   * the keys it returns; holding a decoded key per row would cost 80 more bytes per flow for as long as it lives.
+   */
+  private long[] keyWords;
+  /** Decodes raw keys (the table is used under its history's lock). */
+  private final ByteBuffer keyScratch = ByteBuffer.allocate(FlowKey.SIZE).order(ByteOrder.nativeOrder());
   private int[] hashes;
   private int[] ifaceRow;
   private long[] lastPackets;
@@ -75,8 +84,9 @@ final class FlowTable {
   /** Window sums, reused. */
   private long[] sumP;
   private long[] sumB;
-  /** New flows of the poll being added, kept until vanished rows are freed. Reused. */
-  private final List<Map.Entry<FlowKey, FlowStats>> pending = new ArrayList<>();
+  /** Entries of the poll being added that are new flows, kept until vanished rows are freed. Reused. */
+  private int[] pending = new int[64];
+  private int pendingCount;
 
   FlowTable(Tiers tiers, DeltaTable<IfaceKey> ifaces) {
     this.tiers = tiers;
@@ -123,62 +133,78 @@ final class FlowTable {
    *
    * @param mapCapacity the kernel map's size: the table grows toward it, not past it
    */
-  void update(Map<FlowKey, FlowStats> flows, int mapCapacity) {
+  void update(FlowCounts flows, int mapCapacity) {
     long poll = tiers.latest();
     boolean baseline = poll == 0;
     int fc = tiers.fineCol(poll);
     int cc = tiers.coarseCol(tiers.completed());
-    pending.clear();
-    for (Map.Entry<FlowKey, FlowStats> e : flows.entrySet()) {
-      FlowKey k = e.getKey();
-      int h = hash(k);
-      int r = find(k, h);
+    long[] words = flows.keyWords();
+    pendingCount = 0;
+    for (int i = 0, n = flows.size(); i < n; i++) {
+      int off = i * FlowCounts.KEY_WORDS;
+      int h = hash(words, off);
+      int r = find(words, off, h);
       if (r < 0) {
-        pending.add(e);
+        if (pendingCount == pending.length) {
+          pending = Arrays.copyOf(pending, pendingCount * 2);
+        }
+        pending[pendingCount++] = i;
         continue;
       }
-      FlowStats s = e.getValue();
+      long packets = flows.packets(i);
+      long bytes = flows.bytes(i);
       long dp;
       long db;
-      if (s.packets() < lastPackets[r] || s.bytes() < lastBytes[r]) {
-        dp = s.packets();
-        db = s.bytes();
+      if (packets < lastPackets[r] || bytes < lastBytes[r]) {
+        dp = packets;
+        db = bytes;
       } else {
-        dp = s.packets() - lastPackets[r];
-        db = s.bytes() - lastBytes[r];
+        dp = packets - lastPackets[r];
+        db = bytes - lastBytes[r];
       }
-      lastPackets[r] = s.packets();
-      lastBytes[r] = s.bytes();
+      lastPackets[r] = packets;
+      lastBytes[r] = bytes;
       seenPoll[r] = poll;
-      if (!baseline) {
+      if (!baseline && (dp != 0 || db != 0)) {
         record(r, fc, cc, dp, db);
       }
     }
     for (int r = 0; r < highWater; r++) {
-      if (keys[r] != null && seenPoll[r] != poll) {
+      if (live[r] && seenPoll[r] != poll) {
         vanish(r);
       }
     }
-    if (size + pending.size() > capacity) {
-      long target = (long) capacity * 2;
-      if (mapCapacity >= size + pending.size()) {
-        target = Math.min(target, mapCapacity);
-      }
-      resize((int) Math.max(size + pending.size(), target));
+    int needed = size + pendingCount;
+    if (needed > capacity) {
+      resize(grownCapacity(needed, mapCapacity));
     }
-    for (Map.Entry<FlowKey, FlowStats> e : pending) {
-      FlowKey k = e.getKey();
-      FlowStats s = e.getValue();
-      int r = allocate(k, hash(k));
-      lastPackets[r] = s.packets();
-      lastBytes[r] = s.bytes();
+    for (int j = 0; j < pendingCount; j++) {
+      int i = pending[j];
+      int off = i * FlowCounts.KEY_WORDS;
+      int r = allocate(words, off, hash(words, off));
+      lastPackets[r] = flows.packets(i);
+      lastBytes[r] = flows.bytes(i);
       seenPoll[r] = poll;
       firstInterval[r] = Math.max(1, poll);
       if (!baseline) {
-        record(r, fc, cc, s.packets(), s.bytes());
+        record(r, fc, cc, flows.packets(i), flows.bytes(i));
       }
     }
-    pending.clear();
+    pendingCount = 0;
+  }
+
+  /**
+   * The capacity to grow to for {@code needed} rows: an eighth more, in steps of {@link #GROWTH_STEP} rows,
+   * never past the kernel map's size when that holds them. Every row costs 8 bytes per slot (91 slots at the
+   * defaults), so doubling would leave up to half of the table's memory unused.
+   */
+  static int grownCapacity(int needed, int mapCapacity) {
+    long target = (long) needed + needed / 8;
+    target = (target + GROWTH_STEP - 1) / GROWTH_STEP * GROWTH_STEP;
+    if (mapCapacity >= needed) {
+      target = Math.min(target, mapCapacity);
+    }
+    return (int) Math.min(Integer.MAX_VALUE - 8, Math.max(needed, target));
   }
 
   /** Writes a flow's delta for the newest interval: its fine cell, and into the coarse slot being filled. */
@@ -302,17 +328,19 @@ final class FlowTable {
     }
     ifaces.release(ir);
     unlink(r);
-    keys[r] = null;
+    live[r] = false;
     size--;
     freeRows[freeCount++] = r;
   }
 
-  private int allocate(FlowKey k, int h) {
+  private int allocate(long[] words, int off, int h) {
     int r = freeCount > 0 ? freeRows[--freeCount] : highWater++;
-    keys[r] = k;
+    live[r] = true;
+    System.arraycopy(words, off, keyWords, r * FlowCounts.KEY_WORDS, FlowCounts.KEY_WORDS);
     hashes[r] = h;
     link(r);
     size++;
+    FlowKey k = FlowCounts.decode(words, off, keyScratch);
     int ir = ifaces.row(new IfaceKey(k.ifindex(), k.direction()));
     ifaces.retain(ir);
     ifaceRow[r] = ir;
@@ -322,7 +350,8 @@ final class FlowTable {
 
   private void resize(int n) {
     freeRows = freeRows == null ? new int[n] : Arrays.copyOf(freeRows, n);
-    keys = keys == null ? new FlowKey[n] : Arrays.copyOf(keys, n);
+    live = live == null ? new boolean[n] : Arrays.copyOf(live, n);
+    keyWords = keyWords == null ? new long[n * FlowCounts.KEY_WORDS] : Arrays.copyOf(keyWords, n * FlowCounts.KEY_WORDS);
     hashes = hashes == null ? new int[n] : Arrays.copyOf(hashes, n);
     ifaceRow = ifaceRow == null ? new int[n] : Arrays.copyOf(ifaceRow, n);
     lastPackets = lastPackets == null ? new long[n] : Arrays.copyOf(lastPackets, n);
@@ -343,7 +372,7 @@ final class FlowTable {
     capacity = n;
     slots = new int[Integer.highestOneBit(Math.max(2, n - 1)) << 2];
     for (int r = 0; r < highWater; r++) {
-      if (keys[r] != null) {
+      if (live[r]) {
         link(r);
       }
     }
@@ -351,33 +380,33 @@ final class FlowTable {
 
   // ---- the key index ---------------------------------------------------------------------------------------
 
-  /**
-   * Our own hash of a key's fields: the record's generated hashCode goes through the enum's identity hash,
-   * which was half the cost of a poll under a flood on JDK 17.
-   */
-  private static int hash(FlowKey k) {
+  /** A hash of a raw key's six words (all of them: the padding is zero). */
+  private static int hash(long[] w, int off) {
     final long m = 0x9E3779B97F4A7C15L;
-    long h = ((long) k.ifindex() << 32) | ((long) k.direction().ordinal() << 24) | (k.family() << 16)
-        | (k.protocol() << 8) | k.flags();
-    h = h * m + (((long) k.vlan() << 32) | ((long) k.sport() << 16) | k.dport());
-    h = h * m + k.saddrHi();
-    h = h * m + k.saddrLo();
-    h = h * m + k.daddrHi();
-    h = h * m + k.daddrLo();
+    long h = w[off];
+    h = h * m + w[off + 1];
+    h = h * m + w[off + 2];
+    h = h * m + w[off + 3];
+    h = h * m + w[off + 4];
+    h = h * m + w[off + 5];
     h ^= h >>> 29;
     h *= 0xBF58476D1CE4E5B9L;
     return (int) (h ^ (h >>> 32));
   }
 
-  private int find(FlowKey k, int h) {
+  private int find(long[] w, int off, int h) {
     int mask = slots.length - 1;
+    long[] kw = keyWords;
     for (int i = h & mask; ; i = (i + 1) & mask) {
       int s = slots[i];
       if (s == 0) {
         return -1;
       }
-      if (hashes[s - 1] == h && k.equals(keys[s - 1])) {
-        return s - 1;
+      int r = s - 1;
+      int b = r * FlowCounts.KEY_WORDS;
+      if (hashes[r] == h && kw[b] == w[off] && kw[b + 1] == w[off + 1] && kw[b + 2] == w[off + 2]
+          && kw[b + 3] == w[off + 3] && kw[b + 4] == w[off + 4] && kw[b + 5] == w[off + 5]) {
+        return r;
       }
     }
   }
@@ -417,7 +446,7 @@ final class FlowTable {
    *
    * @param packetsByIface filled with the packets of those flows per interface row (for unattributed)
    */
-  Map<FlowKey, long[]> window(Tiers.Span span, long[] packetsByIface) {
+  FlowWindow window(Tiers.Span span, long[] packetsByIface) {
     Arrays.fill(sumP, 0, highWater, 0);
     Arrays.fill(sumB, 0, highWater, 0);
     for (int c : span.fineCols()) {
@@ -443,18 +472,24 @@ final class FlowTable {
     }
     int n = 0;
     for (int r = 0; r < highWater; r++) {
-      if (keys[r] != null && (sumP[r] != 0 || sumB[r] != 0)) {
+      if (live[r] && (sumP[r] != 0 || sumB[r] != 0)) {
         n++;
       }
     }
-    Map<FlowKey, long[]> out = new HashMap<>((int) (n / 0.75f) + 1);
+    FlowKey[] k = new FlowKey[n];
+    long[] p = new long[n];
+    long[] b = new long[n];
+    int i = 0;
     for (int r = 0; r < highWater; r++) {
-      if (keys[r] != null && (sumP[r] != 0 || sumB[r] != 0)) {
-        out.put(keys[r], new long[] {sumP[r], sumB[r]});
+      if (live[r] && (sumP[r] != 0 || sumB[r] != 0)) {
+        k[i] = FlowCounts.decode(keyWords, r * FlowCounts.KEY_WORDS, keyScratch);
+        p[i] = sumP[r];
+        b[i] = sumB[r];
         packetsByIface[ifaceRow[r]] += sumP[r];
+        i++;
       }
     }
-    return out;
+    return new FlowWindow(n, k, p, b);
   }
 
   private void addColumn(int[] p, int[] b) {
@@ -466,11 +501,11 @@ final class FlowTable {
     }
   }
 
-  /** Heap held, roughly, counting the keys kept (the snapshot allocated them; the table keeps them alive). */
+  /** Heap held, roughly. */
   long bytes() {
-    long perRow = Sizes.ints(capacity) * 4 + Sizes.refs(capacity) + Sizes.longs(capacity) * 6;
+    long perRow = Sizes.ints(capacity) * 4 + capacity + Sizes.longs(capacity) * (6 + FlowCounts.KEY_WORDS);
     long cells = (long) (fineP.length + coarseP.length) * 2 * Sizes.ints(capacity);
     long wide = (long) (wFineP.length + wCoarseP.length) * 2 * Sizes.longs(wideCapacity) + Sizes.ints(wideCapacity) * 2;
-    return 256 + perRow + cells + wide + Sizes.ints(slots.length) + size * Sizes.FLOW_KEY;
+    return 256 + perRow + cells + wide + Sizes.ints(slots.length);
   }
 }

@@ -9,8 +9,6 @@ final class Sizes {
   private static final long ARRAY_HEADER = 16;
   /** A reference, compressed. */
   static final long REF = 4;
-  /** A {@code FlowKey}: header, 7 ints and a reference, 4 longs, aligned to 8. */
-  static final long FLOW_KEY = 80;
   /** A HashMap entry with a small record key and a boxed value, plus its share of the table. */
   static final long MAP_ENTRY = 32 + 32 + 16 + 8;
 

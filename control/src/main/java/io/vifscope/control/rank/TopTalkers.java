@@ -61,10 +61,11 @@ public final class TopTalkers {
       return sortAndLimit(rows, q);
     }
 
-    for (Map.Entry<FlowKey, long[]> e : w.flows().entrySet()) {
-      FlowKey k = e.getKey();
-      long packets = e.getValue()[WindowStats.PACKETS];
-      long bytes = e.getValue()[WindowStats.BYTES];
+    FlowWindow flows = w.flowWindow();
+    for (int i = 0; i < flows.size(); i++) {
+      FlowKey k = flows.key(i);
+      long packets = flows.packets(i);
+      long bytes = flows.bytes(i);
       if (packets == 0 && bytes == 0) {
         continue;
       }

@@ -13,7 +13,8 @@ import java.util.Map;
  *
  * @param seconds time between the window's first and last poll (0 when there is only one poll yet)
  * @param endMonotonicNanos when the last poll was taken ({@link System#nanoTime()})
- * @param flows packets and bytes per flow in the window (flows still tracked)
+ * @param flowWindow packets and bytes per flow in the window (flows still tracked); {@link #flows()} is its map
+ *     view
  * @param evicted per interface and direction, traffic of flows that left the kernel map in the window,
  *     counted up to their last read; it stays in totals but no longer has a flow of its own
  * @param interfaces packets, bytes and unparsed packets per interface and direction
@@ -28,7 +29,7 @@ import java.util.Map;
 public record WindowStats(
     double seconds,
     long endMonotonicNanos,
-    Map<FlowKey, long[]> flows,
+    FlowWindow flowWindow,
     Map<IfaceKey, long[]> evicted,
     Map<IfaceKey, long[]> interfaces,
     List<long[][]> softirq,
@@ -43,6 +44,20 @@ public record WindowStats(
   public static final int BYTES = 1;
   /** Index of unparsed packets (interfaces only). */
   public static final int UNPARSED = 2;
+
+  /** The same with the flows as a map of {packets, bytes} (tests, fixtures). */
+  public WindowStats(double seconds, long endMonotonicNanos, Map<FlowKey, long[]> flows,
+      Map<IfaceKey, long[]> evicted, Map<IfaceKey, long[]> interfaces, List<long[][]> softirq,
+      List<Map<String, long[]>> napi, Map<Counter, Long> counters, Map<IfaceKey, Long> unattributedPackets,
+      Map<Integer, String> names) {
+    this(seconds, endMonotonicNanos, FlowWindow.of(flows), evicted, interfaces, softirq, napi, counters,
+        unattributedPackets, names);
+  }
+
+  /** The flows as a map, built on first use (the ranking reads {@link #flowWindow()}). */
+  public Map<FlowKey, long[]> flows() {
+    return flowWindow.asMap();
+  }
 
   /** Sum of one direction's interface packets (helper for shares). */
   public long interfacePackets(int ifindex, Direction d) {

@@ -18,7 +18,9 @@ import io.vifscope.probe.AttachedInterface;
 import io.vifscope.probe.BpfException;
 import io.vifscope.probe.Counter;
 import io.vifscope.probe.Features;
+import io.vifscope.probe.FlowCounts;
 import io.vifscope.probe.LinkInfo;
+import io.vifscope.probe.NativeHeap;
 import io.vifscope.probe.Probe;
 import io.vifscope.probe.ProbeSnapshot;
 import io.vifscope.probe.ProgramInfo;
@@ -56,6 +58,8 @@ public final class Agent implements AutoCloseable, AgentState, MetricsSource {
   private static final Duration SOURCE_TIMEOUT = Duration.ofSeconds(5);
   /** Distinct window lengths kept between two polls (top asks three, diagnose one, tools a few more). */
   private static final int MAX_CACHED_WINDOWS = 8;
+  /** Polls between two returns of the C heap's free memory to the kernel ({@link NativeHeap#trim()}). */
+  private static final int TRIM_EVERY_POLLS = 60;
   private static final String[] KERNEL_STATS = {"rx_dropped", "tx_dropped", "rx_errors", "tx_errors"};
 
   /** One poll's kernel drop and error counters (/sys/class/net), for ListInterfaces. */
@@ -70,6 +74,8 @@ public final class Agent implements AutoCloseable, AgentState, MetricsSource {
   private final ArrayDeque<Sample> samples = new ArrayDeque<>();
   private final String node;
   private volatile ProbeSnapshot last;
+  /** The poller's flow arrays, reused by every poll (only the poller thread touches it). */
+  private final FlowCounts.Builder flowBuffer = new FlowCounts.Builder(0);
   /**
    * What each interface was when last seen, kept while its traffic can still be in a window: a destroyed
    * guest's vif keeps its domain for the counters already attributed to it, even after the domain id is
@@ -118,6 +124,8 @@ public final class Agent implements AutoCloseable, AgentState, MetricsSource {
           config.libvirtUri().orElse(null)), SOURCE_TIMEOUT);
       Agent agent = new Agent(config, probe, resolver);
       agent.pollOnce();
+      // Loading parsed the kernel's BTF (and BCC ran a compiler): hand what the C heap freed back to the kernel.
+      NativeHeap.trim();
       resolver.startAutoRefresh(RESOLVER_PERIOD);
       long period = config.pollInterval().toNanos();
       agent.poller.scheduleAtFixedRate(agent::pollQuietly, period, period, TimeUnit.NANOSECONDS);
@@ -147,7 +155,8 @@ public final class Agent implements AutoCloseable, AgentState, MetricsSource {
 
   private void pollOnce() throws BpfException {
     long started = System.nanoTime();
-    ProbeSnapshot s = probe.snapshot();
+    // The flows go into the history below and nothing keeps them: one set of arrays serves every poll.
+    ProbeSnapshot s = probe.snapshot(flowBuffer);
     Map<String, long[]> kernel = new HashMap<>();
     for (AttachedInterface a : probe.attachedInterfaces()) {
       long[] v = new long[KERNEL_STATS.length];
@@ -159,7 +168,7 @@ public final class Agent implements AutoCloseable, AgentState, MetricsSource {
     synchronized (this) {
       history.add(s);
       windows.clear();
-      last = s;
+      last = s.withoutFlows(); // the history has the flows now
       samples.addLast(new Sample(s.monotonicNanos(), kernel));
       long oldest = s.monotonicNanos() - config.history().toNanos() - config.pollInterval().toNanos();
       while (samples.size() > 2 && samples.peekFirst().nanos() < oldest) {
@@ -184,7 +193,9 @@ public final class Agent implements AutoCloseable, AgentState, MetricsSource {
       resolver.requestRefresh(); // interfaces appeared or vanished
     }
     domainCounters.add(s, this::resolve);
-    polls.incrementAndGet();
+    if (polls.incrementAndGet() % TRIM_EVERY_POLLS == 0) {
+      NativeHeap.trim(); // the C heap (libvirt's XML, JNA) keeps what it freed until asked
+    }
     lastPollNanos = System.nanoTime() - started;
   }
 
@@ -370,7 +381,7 @@ public final class Agent implements AutoCloseable, AgentState, MetricsSource {
     b.setPollInterval(protoDuration(config.pollInterval())).setHistory(protoDuration(config.history()));
     ProbeSnapshot s = last;
     if (s != null) {
-      b.setFlowEntries(s.flows().size()).setFlowCapacity(s.flowCapacity());
+      b.setFlowEntries(s.flowEntries()).setFlowCapacity(s.flowCapacity());
       s.counters().forEach((c, v) -> {
         if (c.kind() == Counter.Kind.UNPARSED && v > 0) {
           b.putUnparsedByReason(c.name().substring("UNPARSED_".length()).toLowerCase(java.util.Locale.ROOT), v);

@@ -1,0 +1,76 @@
+package io.vifscope.control.rank;
+
+import io.vifscope.probe.FlowKey;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Packets and bytes per flow over a window, in arrays: entry {@code i} is a flow with traffic in the window.
+ * A window of 65k flows is built per query and per metrics scrape; arrays cost three objects where a map costs
+ * two per flow. {@link #asMap()} is the map view for tests and one-off readers (built once, on first use).
+ *
+ * <p>Immutable once built.
+ */
+public final class FlowWindow {
+  public static final FlowWindow EMPTY = new FlowWindow(0, new FlowKey[0], new long[0], new long[0]);
+
+  private final int size;
+  private final FlowKey[] keys;
+  private final long[] packets;
+  private final long[] bytes;
+  private volatile Map<FlowKey, long[]> map;
+
+  FlowWindow(int size, FlowKey[] keys, long[] packets, long[] bytes) {
+    this.size = size;
+    this.keys = keys;
+    this.packets = packets;
+    this.bytes = bytes;
+  }
+
+  /** The same flows from a map of {packets, bytes} (tests, fixtures). */
+  public static FlowWindow of(Map<FlowKey, long[]> flows) {
+    int n = flows.size();
+    FlowKey[] k = new FlowKey[n];
+    long[] p = new long[n];
+    long[] b = new long[n];
+    int i = 0;
+    for (Map.Entry<FlowKey, long[]> e : flows.entrySet()) {
+      k[i] = e.getKey();
+      p[i] = e.getValue()[WindowStats.PACKETS];
+      b[i] = e.getValue()[WindowStats.BYTES];
+      i++;
+    }
+    return new FlowWindow(n, k, p, b);
+  }
+
+  public int size() {
+    return size;
+  }
+
+  public FlowKey key(int i) {
+    return keys[i];
+  }
+
+  public long packets(int i) {
+    return packets[i];
+  }
+
+  public long bytes(int i) {
+    return bytes[i];
+  }
+
+  /** Flow → {packets, bytes} ({@link WindowStats#PACKETS}, {@link WindowStats#BYTES}), built on first call. */
+  public Map<FlowKey, long[]> asMap() {
+    Map<FlowKey, long[]> m = map;
+    if (m == null) {
+      Map<FlowKey, long[]> built = new HashMap<>((int) (size / 0.75f) + 1);
+      for (int i = 0; i < size; i++) {
+        built.put(keys[i], new long[] {packets[i], bytes[i]});
+      }
+      m = Collections.unmodifiableMap(built);
+      map = m;
+    }
+    return m;
+  }
+}
