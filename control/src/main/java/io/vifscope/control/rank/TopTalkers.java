@@ -10,6 +10,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.PriorityQueue;
 import java.util.function.IntFunction;
 
 /**
@@ -61,6 +62,9 @@ public final class TopTalkers {
       return sortAndLimit(rows, q);
     }
 
+    // One accumulator per group, and Rows (with their addresses) only for the rows returned: a window of a
+    // spoofed flood has a group per flow.
+    Map<Object, Acc> groups = new HashMap<>();
     FlowWindow flows = w.flowWindow();
     for (int i = 0; i < flows.size(); i++) {
       FlowKey k = flows.key(i);
@@ -74,38 +78,105 @@ public final class TopTalkers {
       if (!keepInterface(q, r, d) || !keepFlow(q, k)) {
         continue;
       }
-      long ifPackets = w.interfacePackets(k.ifindex(), k.direction());
-      switch (q.grouping()) {
-        case FLOW -> merge(rows, k, new Row(k.sourceAddress(), k.destinationAddress(), k.protocol(), k.sport(),
-            k.dport(), k.vlan(), k.ifindex(), r, domainOf(r), d, packets, bytes, ifPackets));
-        case SOURCE -> merge(rows, List.of(k.ifindex(), k.direction(), k.family(), k.saddrHi(), k.saddrLo()),
-            new Row(k.sourceAddress(), null, 0, 0, 0, 0, k.ifindex(), r, domainOf(r), d, packets, bytes, ifPackets));
-        case DESTINATION_PORT -> merge(rows, List.of(k.ifindex(), k.direction(), k.protocol(), k.dport()),
-            new Row(null, null, k.protocol(), 0, k.dport(), 0, k.ifindex(), r, domainOf(r), d, packets, bytes,
-                ifPackets));
-        case INTERFACE -> merge(rows, new IfaceKey(k.ifindex(), k.direction()),
-            new Row(null, null, 0, 0, 0, 0, k.ifindex(), r, domainOf(r), d, packets, bytes, ifPackets));
+      int dir = k.direction().ordinal();
+      Object key = switch (q.grouping()) {
+        case FLOW -> k;
+        case SOURCE -> new SourceKey(k.ifindex(), dir, k.family(), k.saddrHi(), k.saddrLo());
+        case DESTINATION_PORT -> new PortKey(k.ifindex(), dir, k.protocol(), k.dport());
+        case INTERFACE -> new IfaceKey(k.ifindex(), k.direction());
         case DOMAIN -> {
           Domain dom = domainOf(r);
-          if (dom != null) {
-            merge(rows, List.of(dom.key(), d),
-                new Row(null, null, 0, 0, 0, 0, 0, null, dom, d, packets, bytes, 0));
-          }
+          yield dom == null ? null : new DomainKey(dom.key(), d);
         }
-        default -> throw new IllegalStateException(q.grouping().toString());
+      };
+      if (key == null) {
+        continue; // by domain: not a guest's interface
+      }
+      Acc a = groups.get(key);
+      if (a == null) {
+        a = new Acc(k, r, d, w.interfacePackets(k.ifindex(), k.direction()));
+        groups.put(key, a);
+      }
+      a.packets += packets;
+      a.bytes += bytes;
+    }
+    List<Row> out = new ArrayList<>();
+    for (Acc a : busiest(groups.values(), q.limit(), q.byBytes())) {
+      out.add(a.row(q.grouping()));
+    }
+    return out;
+  }
+
+  private record SourceKey(int ifindex, int direction, int family, long saddrHi, long saddrLo) {}
+
+  private record PortKey(int ifindex, int direction, int protocol, int dport) {}
+
+  private record DomainKey(String domainKey, TrafficDirection direction) {}
+
+  /** One group's sums, with the first flow that fell into it for the row's identity fields. */
+  private static final class Acc {
+    final FlowKey first;
+    final Resolution resolution;
+    final TrafficDirection direction;
+    final long interfacePackets;
+    long packets;
+    long bytes;
+
+    Acc(FlowKey first, Resolution resolution, TrafficDirection direction, long interfacePackets) {
+      this.first = first;
+      this.resolution = resolution;
+      this.direction = direction;
+      this.interfacePackets = interfacePackets;
+    }
+
+    Row row(TalkerQuery.Grouping grouping) {
+      FlowKey k = first;
+      Resolution r = resolution;
+      return switch (grouping) {
+        case FLOW -> new Row(k.sourceAddress(), k.destinationAddress(), k.protocol(), k.sport(), k.dport(), k.vlan(),
+            k.ifindex(), r, domainOf(r), direction, packets, bytes, interfacePackets);
+        case SOURCE -> new Row(k.sourceAddress(), null, 0, 0, 0, 0, k.ifindex(), r, domainOf(r), direction, packets,
+            bytes, interfacePackets);
+        case DESTINATION_PORT -> new Row(null, null, k.protocol(), 0, k.dport(), 0, k.ifindex(), r, domainOf(r),
+            direction, packets, bytes, interfacePackets);
+        case INTERFACE -> new Row(null, null, 0, 0, 0, 0, k.ifindex(), r, domainOf(r), direction, packets, bytes,
+            interfacePackets);
+        case DOMAIN -> new Row(null, null, 0, 0, 0, 0, 0, null, domainOf(r), direction, packets, bytes, 0);
+      };
+    }
+  }
+
+  /**
+   * The {@code limit} busiest groups, busiest first (packets then bytes, or bytes then packets): a heap of the
+   * best {@code limit} seen so far, instead of sorting every group of a flood to return twenty.
+   */
+  private static List<Acc> busiest(Iterable<Acc> groups, int limit, boolean byBytes) {
+    Comparator<Acc> quieterFirst = (x, y) -> busier(x, y, byBytes) ? 1 : busier(y, x, byBytes) ? -1 : 0;
+    PriorityQueue<Acc> best = new PriorityQueue<>(Math.max(1, Math.min(limit, 1024)), quieterFirst);
+    for (Acc a : groups) {
+      if (best.size() < limit) {
+        best.add(a);
+      } else if (limit > 0 && busier(a, best.peek(), byBytes)) {
+        best.poll();
+        best.add(a);
       }
     }
-    return sortAndLimit(rows, q);
+    List<Acc> out = new ArrayList<>(best);
+    out.sort(quieterFirst.reversed());
+    return out;
+  }
+
+  private static boolean busier(Acc a, Acc b, boolean byBytes) {
+    long a1 = byBytes ? a.bytes : a.packets;
+    long b1 = byBytes ? b.bytes : b.packets;
+    if (a1 != b1) {
+      return a1 > b1;
+    }
+    return byBytes ? a.packets > b.packets : a.bytes > b.bytes;
   }
 
   private static Domain domainOf(Resolution r) {
     return r != null && r.nic() != null ? r.nic().domain() : null;
-  }
-
-  private static void merge(Map<Object, Row> rows, Object key, Row add) {
-    rows.merge(key, add, (a, b) -> new Row(a.source(), a.destination(), a.protocol(), a.sport(), a.dport(), a.vlan(),
-        a.ifindex(), a.resolution(), a.domain(), a.direction(), a.packets() + b.packets(), a.bytes() + b.bytes(),
-        a.interfacePackets()));
   }
 
   private static boolean keepInterface(TalkerQuery q, Resolution r, TrafficDirection d) {
