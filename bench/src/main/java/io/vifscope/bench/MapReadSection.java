@@ -18,7 +18,7 @@ import java.util.Map;
  * Section 3, map reads: how long one read of the whole flow map takes, as the agent reads it every poll, at
  * 4k to 262k entries. It compares BPF_MAP_LOOKUP_BATCH with key iteration (the agent's fallback on kernels
  * without batch ops), decoding every CPU's value with decoding CPU 0's alone, and separates the syscalls
- * from the decode into Java objects. Needs root (it creates BPF maps) but neither the lab nor any interface.
+ * from the decode into FlowCounts. Needs root (it creates BPF maps) but neither the lab nor any interface.
  */
 final class MapReadSection implements Section {
   /** Map sizes of the issue: 4k, 16k, 65k and 262k entries. */
@@ -142,7 +142,7 @@ final class MapReadSection implements Section {
     r.goal(Goal.of("Read 65k flows", "≤ 10 ms",
         Report.num(goalMs) + " ms median (" + count(presentByMax.get(GOAL_ENTRIES)) + " flows, batched, decoded, "
             + cpus + " CPUs)", met,
-        "the batched syscalls alone take " + Report.num(goalRawMs) + " ms (median) and the decode into Java objects "
+        "the batched syscalls alone take " + Report.num(goalRawMs) + " ms (median) and the decode into FlowCounts "
             + "the remaining " + Report.num(goalMs - goalRawMs) + " ms"));
 
     r.data("possible_cpus", cpus);

@@ -224,8 +224,13 @@ final class MetricsSection implements Section {
             + "samples, %s", flowsOn, series.median(), kib(bytes.median()))));
     r.goal(Goal.of("Agent RSS with metrics on", "≤ 192 MiB", String.format(Locale.ROOT, "%s (off: %s)", mib(rssOn),
         mib(rssOff)), rssOn <= 192L << 20,
-        String.format(Locale.ROOT, "the agent without the endpoint already exceeds it (%s in the same run, section"
-            + " 4's goal); the endpoint adds %+.0f MiB", mib(rssOff), (rssOn - rssOff) / 1048576.0)));
+        rssOff > 192L << 20
+            ? String.format(Locale.ROOT, "the agent without the endpoint already exceeds it (%s in the same run, "
+                + "section 4's goal); the endpoint adds %+.0f MiB", mib(rssOff), (rssOn - rssOff) / 1048576.0)
+            : String.format(Locale.ROOT, "without the endpoint the agent is within it (%s in the same run); the "
+                + "endpoint adds %+.0f MiB: a scrape's 10 s window and talker tables (a key and a talker per flow) "
+                + "are alive when a young collection falls inside the scrape, move to the old generation and keep it "
+                + "larger until a full collection", mib(rssOff), (rssOn - rssOff) / 1048576.0)));
     return r;
   }
 
