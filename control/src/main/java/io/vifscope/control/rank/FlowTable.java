@@ -181,7 +181,11 @@ final class FlowTable {
     for (int j = 0; j < pendingCount; j++) {
       int i = pending[j];
       int off = i * FlowCounts.KEY_WORDS;
-      int r = allocate(words, off, hash(words, off));
+      int h = hash(words, off);
+      if (find(words, off, h) >= 0) {
+        continue; // the same entry read twice in one poll (the map holds each key once): counted once
+      }
+      int r = allocate(words, off, h);
       lastPackets[r] = flows.packets(i);
       lastBytes[r] = flows.bytes(i);
       seenPoll[r] = poll;

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vifscope.probe.Counter;
 import io.vifscope.probe.Direction;
+import io.vifscope.probe.FlowCounts;
 import io.vifscope.probe.FlowKey;
 import io.vifscope.probe.FlowStats;
 import io.vifscope.probe.IfaceKey;
@@ -16,6 +17,8 @@ import io.vifscope.probe.IfaceStats;
 import io.vifscope.probe.NapiStats;
 import io.vifscope.probe.ProbeSnapshot;
 import io.vifscope.probe.SoftirqStats;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -660,6 +663,22 @@ class HistoryTest {
         assertEquals(0, t[0], what + " " + i);
       }
     }
+  }
+
+  @Test
+  void aKeyReadTwiceInOnePollCountsOnce() {
+    History h = new History(Duration.ofMinutes(5), Duration.ofSeconds(1));
+    FlowKey a = flow(3, Direction.INGRESS, 1, 514);
+    h.add(flowsOnly(0, Map.of(), 1024));
+    ByteBuffer raw = ByteBuffer.allocate(FlowKey.SIZE).order(ByteOrder.nativeOrder());
+    a.encode(raw, 0);
+    FlowCounts.Builder twice = new FlowCounts.Builder(2);
+    twice.add(raw, 0, 10, 1_000);
+    twice.add(raw, 0, 10, 1_000);
+    h.add(new ProbeSnapshot(1_000_000_000L, new SoftirqStats[0][], List.of(), Map.of(), twice.build(), Map.of(), 1024,
+        Map.of()));
+    assertEquals(1, h.trackedFlows());
+    assertEquals(10, h.window(Duration.ofSeconds(1)).flows().get(a)[WindowStats.PACKETS]);
   }
 
   /** A snapshot of nothing but a flow map, for tests that only care about flows. */
