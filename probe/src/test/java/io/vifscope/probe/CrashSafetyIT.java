@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.vifscope.probe.testing.LoadedPrograms;
 import io.vifscope.probe.testing.Lab;
 import io.vifscope.probe.testing.ProbeMain;
 import io.vifscope.probe.testing.Sh;
@@ -118,17 +119,7 @@ class CrashSafetyIT {
   }
 
   private static void assertNoProgramsOfOurs() throws Exception {
-    // Program release after the last fd closes is deferred (RCU): allow it a moment.
-    long deadline = System.nanoTime() + 5_000_000_000L;
-    String progs;
-    do {
-      progs = sh("bpftool", "prog", "show");
-      if (!progs.contains("name tc_ingress") && !progs.contains("name tc_egress")) {
-        return;
-      }
-      Thread.sleep(100);
-    } while (System.nanoTime() < deadline);
-    throw new AssertionError("programs of ours still loaded:\n" + progs);
+    LoadedPrograms.assertNoneNamed("programs of ours still loaded", "tc_ingress", "tc_egress");
   }
 
   private static String tcFilters(String ifname, String side) throws IOException {

@@ -1,12 +1,12 @@
 package io.vifscope.control.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
 import com.google.protobuf.util.JsonFormat;
 import io.vifscope.probe.testing.Lab;
+import io.vifscope.probe.testing.LoadedPrograms;
 import io.vifscope.probe.testing.Sh;
 import io.vifscope.proto.v1.DiagnoseResponse;
 import io.vifscope.proto.v1.ListTopTalkersResponse;
@@ -206,7 +206,6 @@ class CliLabIT {
       assertEquals(Lab.INCIDENT_VIF, e.getGuestInterfaces(0).getInterface().getName(), e.getSummary());
       assertEquals("syslog01", e.getGuestInterfaces(0).getDomain().getName(), e.getSummary());
     }
-    String progs = Sh.run("bpftool", "prog", "show");
-    assertFalse(progs.contains("name tc_ingress") || progs.contains("name napi_poll"), "left attached:\n" + progs);
+    LoadedPrograms.assertNoneNamed("left attached", "tc_ingress", "napi_poll");
   }
 }

@@ -14,6 +14,7 @@ import io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.unix.DomainSocketAddress;
 import io.vifscope.probe.testing.Lab;
+import io.vifscope.probe.testing.LoadedPrograms;
 import io.vifscope.probe.testing.Sh;
 import io.vifscope.probe.testing.SystemCounters;
 import io.vifscope.proto.v1.DiagnoseRequest;
@@ -154,9 +155,7 @@ class AgentLabIT {
         }
         assertTrue(exited && took < 10, "agent exits within 10 s of SIGTERM (took " + took + " s)");
       }
-      String progs = Sh.run("bpftool", "prog", "show");
-      assertFalse(progs.contains("name tc_ingress") || progs.contains("name napi_poll"),
-          "nothing attached after SIGTERM:\n" + progs);
+      LoadedPrograms.assertNoneNamed("nothing attached after SIGTERM", "tc_ingress", "napi_poll");
       assertFalse(Files.exists(socket), "the socket is removed");
     }
   }
