@@ -27,9 +27,16 @@ state() {
 }
 
 # Compares the state with the one before the demo; DESCRIPTION names the check.
+# The kernel frees a program after its last fd closes through deferred work, so one may still be listed for
+# a moment after the process exited: the comparison is retried for up to 5 s.
 unchanged() {
-	local after
+	local after tries=0
 	after=$(state)
+	while [[ $before != "$after" && $tries -lt 50 ]]; do
+		sleep 0.1
+		tries=$((tries + 1))
+		after=$(state)
+	done
 	if [[ $before == "$after" ]]; then
 		ok "$1"
 	else
