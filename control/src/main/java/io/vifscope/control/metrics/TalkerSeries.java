@@ -1,6 +1,7 @@
 package io.vifscope.control.metrics;
 
 import io.vifscope.control.rank.Addresses;
+import io.vifscope.control.rank.Busiest;
 import io.vifscope.control.rank.Services;
 import io.vifscope.control.rank.FlowWindow;
 import io.vifscope.control.rank.WindowStats;
@@ -9,7 +10,6 @@ import io.vifscope.control.resolve.Resolution;
 import io.vifscope.probe.Direction;
 import io.vifscope.probe.FlowKey;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -46,34 +46,11 @@ public final class TalkerSeries {
   private record TalkerKey(int family, long saddrHi, long saddrLo, long daddrHi, long daddrLo, int protocol,
       int dport) {}
 
+  /** Packets, then bytes. */
+  private static final Comparator<Talker> BUSIER = Comparator.<Talker>comparingLong(t -> t.counts()[0])
+      .thenComparingLong(t -> t.counts()[1]);
+
   private TalkerSeries() {}
-
-  /**
-   * The {@code n} busiest talkers (packets, then bytes), busiest first: one pass that keeps the best {@code n}
-   * in order, instead of sorting every talker of a flood to keep five.
-   */
-  private static Talker[] busiest(Collection<Talker> talkers, int n) {
-    Talker[] best = new Talker[n];
-    int kept = 0;
-    for (Talker t : talkers) {
-      if (kept == n && !busier(t, best[n - 1])) {
-        continue;
-      }
-      int at = kept == n ? n - 1 : kept++;
-      while (at > 0 && busier(t, best[at - 1])) {
-        best[at] = best[at - 1];
-        at--;
-      }
-      best[at] = t;
-    }
-    return best;
-  }
-
-  private static boolean busier(Talker a, Talker b) {
-    long[] x = a.counts();
-    long[] y = b.counts();
-    return x[0] != y[0] ? x[0] > y[0] : x[1] > y[1];
-  }
 
   /**
    * @param top rows per domain and direction before the rest goes under {@code other} (at least 1)
@@ -92,9 +69,6 @@ public final class TalkerSeries {
       FlowKey k = flows.key(i);
       long packets = flows.packets(i);
       long bytes = flows.bytes(i);
-      if (packets == 0 && bytes == 0) {
-        continue;
-      }
       List<Map<TalkerKey, Talker>> hooks = hooksOf.computeIfAbsent(k.ifindex(), ifindex -> {
         Resolution r = resolve.apply(ifindex);
         if (r == null || r.nic() == null) {
@@ -162,7 +136,7 @@ public final class TalkerSeries {
       String direction = g.hook() == Direction.EGRESS ? "to_guest" : "from_guest";
       long p = groupPackets;
       long b = groupBytes;
-      for (Talker t : busiest(talkers.values(), own)) {
+      for (Talker t : Busiest.of(talkers.values(), own, BUSIER)) {
         FlowKey k = t.representative();
         out.add(new Row(d, direction, Addresses.text(k.sourceAddress()), Addresses.text(k.destinationAddress()),
             Services.protocolName(k.protocol()), Integer.toString(k.dport()), t.counts()[0], t.counts()[1]));

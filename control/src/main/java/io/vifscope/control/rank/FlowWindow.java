@@ -6,7 +6,8 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * Packets and bytes per flow over a window, in arrays: entry {@code i} is a flow with traffic in the window.
+ * Packets and bytes per flow over a window, in arrays: entry {@code i} is a flow with traffic in the window
+ * (never one with zero packets and zero bytes).
  * A window of 65k flows is built per query and per metrics scrape; arrays cost three objects where a map costs
  * two per flow. {@link #asMap()} is the map view for tests and one-off readers (built once, on first use).
  *
@@ -28,7 +29,7 @@ public final class FlowWindow {
     this.bytes = bytes;
   }
 
-  /** The same flows from a map of {packets, bytes} (tests, fixtures). */
+  /** The flows with traffic from a map of {packets, bytes} (tests, fixtures). */
   public static FlowWindow of(Map<FlowKey, long[]> flows) {
     int n = flows.size();
     FlowKey[] k = new FlowKey[n];
@@ -36,12 +37,15 @@ public final class FlowWindow {
     long[] b = new long[n];
     int i = 0;
     for (Map.Entry<FlowKey, long[]> e : flows.entrySet()) {
-      k[i] = e.getKey();
-      p[i] = e.getValue()[WindowStats.PACKETS];
-      b[i] = e.getValue()[WindowStats.BYTES];
-      i++;
+      long[] v = e.getValue();
+      if (v[WindowStats.PACKETS] != 0 || v[WindowStats.BYTES] != 0) {
+        k[i] = e.getKey();
+        p[i] = v[WindowStats.PACKETS];
+        b[i] = v[WindowStats.BYTES];
+        i++;
+      }
     }
-    return new FlowWindow(n, k, p, b);
+    return new FlowWindow(i, k, p, b);
   }
 
   public int size() {

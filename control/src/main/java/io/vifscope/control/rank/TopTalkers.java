@@ -10,7 +10,6 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.PriorityQueue;
 import java.util.function.IntFunction;
 
 /**
@@ -45,12 +44,12 @@ public final class TopTalkers {
    * @param resolve what each ifindex is, as known when the window ended
    */
   public static List<Row> rank(WindowStats w, TalkerQuery q, IntFunction<Resolution> resolve) {
-    Map<Object, Row> rows = new HashMap<>();
     Map<Integer, Resolution> resolved = new HashMap<>();
     IntFunction<Resolution> cached = i -> resolved.computeIfAbsent(i, resolve::apply);
 
     if (q.grouping() == TalkerQuery.Grouping.INTERFACE && !q.filtersFlows()) {
       // Interface totals include what no flow holds (unparsed, evicted): the true load of each interface.
+      Map<Object, Row> rows = new HashMap<>();
       w.interfaces().forEach((k, v) -> {
         Resolution r = cached.apply(k.ifindex());
         TrafficDirection d = TrafficDirection.of(r.role(), k.direction());
@@ -70,9 +69,6 @@ public final class TopTalkers {
       FlowKey k = flows.key(i);
       long packets = flows.packets(i);
       long bytes = flows.bytes(i);
-      if (packets == 0 && bytes == 0) {
-        continue;
-      }
       Resolution r = cached.apply(k.ifindex());
       TrafficDirection d = TrafficDirection.of(r.role(), k.direction());
       if (!keepInterface(q, r, d) || !keepFlow(q, k)) {
@@ -101,7 +97,10 @@ public final class TopTalkers {
       a.bytes += bytes;
     }
     List<Row> out = new ArrayList<>();
-    for (Acc a : busiest(groups.values(), q.limit(), q.byBytes())) {
+    Comparator<Acc> order = q.byBytes()
+        ? Comparator.<Acc>comparingLong(a -> a.bytes).thenComparingLong(a -> a.packets)
+        : Comparator.<Acc>comparingLong(a -> a.packets).thenComparingLong(a -> a.bytes);
+    for (Acc a : Busiest.of(groups.values(), q.limit(), order)) {
       out.add(a.row(q.grouping()));
     }
     return out;
@@ -144,35 +143,6 @@ public final class TopTalkers {
         case DOMAIN -> new Row(null, null, 0, 0, 0, 0, 0, null, domainOf(r), direction, packets, bytes, 0);
       };
     }
-  }
-
-  /**
-   * The {@code limit} busiest groups, busiest first (packets then bytes, or bytes then packets): a heap of the
-   * best {@code limit} seen so far, instead of sorting every group of a flood to return twenty.
-   */
-  private static List<Acc> busiest(Iterable<Acc> groups, int limit, boolean byBytes) {
-    Comparator<Acc> quieterFirst = (x, y) -> busier(x, y, byBytes) ? 1 : busier(y, x, byBytes) ? -1 : 0;
-    PriorityQueue<Acc> best = new PriorityQueue<>(Math.max(1, Math.min(limit, 1024)), quieterFirst);
-    for (Acc a : groups) {
-      if (best.size() < limit) {
-        best.add(a);
-      } else if (limit > 0 && busier(a, best.peek(), byBytes)) {
-        best.poll();
-        best.add(a);
-      }
-    }
-    List<Acc> out = new ArrayList<>(best);
-    out.sort(quieterFirst.reversed());
-    return out;
-  }
-
-  private static boolean busier(Acc a, Acc b, boolean byBytes) {
-    long a1 = byBytes ? a.bytes : a.packets;
-    long b1 = byBytes ? b.bytes : b.packets;
-    if (a1 != b1) {
-      return a1 > b1;
-    }
-    return byBytes ? a.packets > b.packets : a.bytes > b.bytes;
   }
 
   private static Domain domainOf(Resolution r) {
