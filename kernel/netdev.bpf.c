@@ -59,6 +59,13 @@
 #endif
 VS_TUNABLE(__u8, vs_count_flows, VS_COUNT_FLOWS);
 VS_TUNABLE(__u8, vs_flow_admission, VS_FLOW_ADMISSION);
+#ifndef VS_BCC
+/*
+ * vs_flow_journal: 1 (default) journals changed flows for journal_advance; user space sets 0 on kernels
+ * without it (before 5.19), and the verifier then drops the journal code. BCC builds have no journal.
+ */
+VS_TUNABLE(__u8, vs_flow_journal, 1);
+#endif
 
 VS_MAP(iface_stats, BPF_MAP_TYPE_PERCPU_HASH, "percpu_hash", struct vs_iface_key, struct vs_iface_stats, 4096);
 /*
@@ -115,6 +122,30 @@ struct vs_admission_slot {
  */
 VS_MAP(flow_admission, BPF_MAP_TYPE_ARRAY, "array", __u32, struct vs_admission_slot, VS_ADMISSION_SLOTS);
 VS_MAP(counters, BPF_MAP_TYPE_PERCPU_ARRAY, "percpu_array", __u32, __u64, VS_COUNTER_MAX);
+
+#ifndef VS_BCC
+/*
+ * The change journal (see vifscope.h). Reading all of flow_stats costs the kernel several cache misses per
+ * entry (bucket, element, each CPU's value): about 25 ms for 65k flows on a small VM, every poll, even
+ * when most flows were idle. The journal makes a poll's cost follow the flows that had packets instead.
+ *
+ * - flow_gen: the generation, advanced by journal_advance at each poll. A flow's per-CPU value records
+ *   the generation in which that CPU last journaled it; the first packet of a newer one journals it again.
+ * - flow_journal: per-CPU keys, two halves of VS_JOURNAL_SLOTS by generation parity, so that tc appends
+ *   to one half while journal_advance reads the other. journal_pos counts each CPU's appends per half.
+ * - flow_changes: journal_advance's output, one vs_flow_record per journaled key with its counts summed
+ *   over CPUs: exactly what a full read would give for that flow, so a key read twice is harmless.
+ *
+ * Nothing is lost for good: a half that overflowed, a full flow_changes, or an append that raced the read
+ * (it is re-read before its half is reused) all end in records or in a full read. Evicted flows are
+ * found only by full reads, which user space still makes every few polls.
+ */
+VS_MAP(flow_gen, BPF_MAP_TYPE_ARRAY, "array", __u32, __u32, 1);
+VS_MAP(flow_journal, BPF_MAP_TYPE_PERCPU_ARRAY, "percpu_array", __u32, struct vs_flow_key, 2 * VS_JOURNAL_SLOTS);
+VS_MAP(journal_pos, BPF_MAP_TYPE_PERCPU_ARRAY, "percpu_array", __u32, struct vs_journal_pos, 2);
+/* Sized by user space before load: (possible CPUs + 1) x VS_JOURNAL_SLOTS holds any poll's records. */
+VS_MAP(flow_changes, BPF_MAP_TYPE_ARRAY, "array", __u32, struct vs_flow_record, 3 * VS_JOURNAL_SLOTS);
+#endif
 
 /* Wire formats: the most stable ABI there is, spelled out here instead of taken from kernel headers. */
 struct vs_ipv4_hdr {
@@ -204,6 +235,67 @@ static __always_inline long flow_stats_insert(struct vs_flow_key *key, struct vs
 #else
 	return bpf_map_update_elem(&flow_stats, key, value, BPF_NOEXIST);
 #endif
+}
+
+#ifndef VS_BCC
+/* The generation being journaled (0 until user space's first journal_advance). */
+static __always_inline __u32 journal_gen(void)
+{
+	__u32 zero = 0;
+	__u32 *gen;
+
+	if (!vs_flow_journal)
+		return 0;
+	gen = bpf_map_lookup_elem(&flow_gen, &zero);
+	return gen ? *gen : 0;
+}
+
+/*
+ * Appends key to this CPU's half of the journal for gen. The key is written before the length that
+ * publishes it; a reader that still sees an old key in that slot reads a real flow, which is harmless.
+ * Past VS_JOURNAL_SLOTS only the length grows: journal_advance reports the overflow.
+ */
+static __always_inline void journal(const struct vs_flow_key *key, __u32 gen)
+{
+	__u32 half = gen & 1;
+	struct vs_journal_pos *pos;
+
+	if (!vs_flow_journal)
+		return;
+	pos = bpf_map_lookup_elem(&journal_pos, &half);
+	if (!pos)
+		return;
+	__u32 i = pos->len;
+	if (i < VS_JOURNAL_SLOTS) {
+		__u32 idx = half * VS_JOURNAL_SLOTS + i;
+		struct vs_flow_key *slot = bpf_map_lookup_elem(&flow_journal, &idx);
+
+		if (slot)
+			__builtin_memcpy(slot, key, sizeof(*key));
+	}
+	pos->len = i + 1;
+}
+#else
+static __always_inline __u32 journal_gen(void)
+{
+	return 0;
+}
+
+static __always_inline void journal(const struct vs_flow_key *key, __u32 gen)
+{
+}
+#endif
+
+/* Counts one packet into this CPU's value of an existing flow, journaling the flow once per generation. */
+static __always_inline void add_to_flow(struct vs_flow_stats *s, const struct vs_flow_key *key, __u32 gen,
+					__u64 packets, __u64 bytes)
+{
+	s->packets += packets;
+	s->bytes += bytes;
+	if (s->gen != gen) {
+		s->gen = gen;
+		journal(key, gen);
+	}
 }
 
 static __always_inline void count(__u32 which)
@@ -312,13 +404,13 @@ static __always_inline __u32 flow_hash(const struct vs_flow_key *key)
 static __always_inline void count_flow(struct __sk_buff *skb, struct vs_flow_key *key)
 {
 	struct vs_flow_stats *s = flow_stats_lookup(key);
+	__u32 gen = journal_gen();
 
 	if (s) {
-		s->packets += 1;
-		s->bytes += skb->len;
+		add_to_flow(s, key, gen, 1, skb->len);
 		return;
 	}
-	struct vs_flow_stats init = { .packets = 1, .bytes = skb->len };
+	struct vs_flow_stats init = { .packets = 1, .bytes = skb->len, .gen = gen };
 	if (vs_flow_admission) {
 		__u32 h = flow_hash(key);
 		__u32 slot_idx = h & (VS_ADMISSION_SLOTS - 1);
@@ -342,12 +434,11 @@ static __always_inline void count_flow(struct __sk_buff *skb, struct vs_flow_key
 	long err = flow_stats_insert(key, &init);
 	if (!err) {
 		count(VS_FLOW_INSERTS);
+		journal(key, gen);
 	} else if (err == -VS_EEXIST) {
 		s = flow_stats_lookup(key);
-		if (s) {
-			s->packets += init.packets;
-			s->bytes += init.bytes;
-		}
+		if (s)
+			add_to_flow(s, key, gen, init.packets, init.bytes);
 	} else {
 		count(err == -VS_ENOMEM ? VS_ERR_FLOW_UPDATE_ENOMEM : VS_ERR_FLOW_UPDATE_OTHER);
 	}
@@ -561,5 +652,139 @@ int tc_egress(struct __sk_buff *skb)
 {
 	return handle(skb, VS_DIR_EGRESS);
 }
+
+#ifndef VS_BCC
+/* journal_advance's state; bpf_loop callbacks get one pointer, to this on its stack. */
+struct vs_advance {
+	__u32 nr_cpus;
+	__u32 skip_read;
+	__u32 half;		/* the half being read */
+	__u32 reset;		/* 1: empty the half after reading it (it is about to be reused) */
+	__u32 cpu;		/* the CPU whose part of the half is being read */
+	__u32 from;		/* its first entry to read */
+	__u32 records;
+	__u32 overflow;
+	__u32 late;
+	__u32 absent;
+	__u32 found;
+	__u32 pad;
+	struct vs_flow_record rec;	/* the record being summed */
+};
+
+/* Adds CPU c's value of the flow in a->rec; stops at a missing key or at the end of the possible CPUs. */
+static long sum_cpu(__u32 c, void *ctx)
+{
+	struct vs_advance *a = ctx;
+	struct vs_flow_stats *v = bpf_map_lookup_percpu_elem(&flow_stats, &a->rec.key, c);
+
+	if (!v)
+		return 1;
+	a->found = 1;
+	a->rec.packets += v->packets;
+	a->rec.bytes += v->bytes;
+	return 0;
+}
+
+/* Turns journal entry a->from + i of CPU a->cpu's half into a record. */
+static long read_entry(__u32 i, void *ctx)
+{
+	struct vs_advance *a = ctx;
+	__u32 idx = a->half * VS_JOURNAL_SLOTS + a->from + i;
+	struct vs_flow_key *k = bpf_map_lookup_percpu_elem(&flow_journal, &idx, a->cpu);
+
+	if (!k)
+		return 1;
+	__builtin_memcpy(&a->rec.key, k, sizeof(*k));
+	a->rec.packets = 0;
+	a->rec.bytes = 0;
+	a->found = 0;
+	bpf_loop(a->nr_cpus, sum_cpu, a, 0);
+	if (!a->found) {
+		a->absent += 1;	/* evicted since it was journaled: a full read accounts for it */
+		return 0;
+	}
+	__u32 out_idx = a->records;
+	struct vs_flow_record *out = bpf_map_lookup_elem(&flow_changes, &out_idx);
+	if (!out) {
+		a->overflow = 1;
+		return 1;
+	}
+	__builtin_memcpy(out, &a->rec, sizeof(*out));
+	a->records += 1;
+	if (a->reset)
+		a->late += 1;
+	return 0;
+}
+
+/* Reads CPU cpu's part of half a->half from where the last read stopped, then empties it or marks it read. */
+static long read_cpu(__u32 cpu, void *ctx)
+{
+	struct vs_advance *a = ctx;
+	__u32 half = a->half;
+	struct vs_journal_pos *pos = bpf_map_lookup_percpu_elem(&journal_pos, &half, cpu);
+
+	if (!pos)
+		return 1;
+	__u32 len = *(volatile __u32 *)&pos->len;
+	if (len > VS_JOURNAL_SLOTS) {
+		a->overflow = 1;
+		len = VS_JOURNAL_SLOTS;
+	}
+	__u32 from = pos->read;
+	if (!a->skip_read && from < len) {
+		a->cpu = cpu;
+		a->from = from;
+		bpf_loop(len - from, read_entry, a, 0);
+	}
+	if (a->reset) {
+		pos->len = 0;
+		pos->read = 0;
+	} else {
+		pos->read = len;
+	}
+	return 0;
+}
+
+/*
+ * Run by user space once per poll (BPF_PROG_TEST_RUN). Generation gen has been counting since the last
+ * run; its half is read now, while tc appends to the other one. In order:
+ * 1. the other half (gen - 1's, read by the last run) is read from where that run stopped, which
+ *    catches appends by tc programs that had fetched the generation just before it changed, then emptied;
+ * 2. the generation becomes gen + 1, so tc appends to that emptied half from now on;
+ * 3. gen's half is read in full and marked read.
+ * With skip_read (a full read of flow_stats follows) steps 1 and 3 only empty and mark.
+ */
+VS_SEC("syscall")
+int journal_advance(struct vs_journal_run *run)
+{
+	struct vs_advance a;
+	__u32 zero = 0;
+	__u32 *genp = bpf_map_lookup_elem(&flow_gen, &zero);
+
+	if (!genp)
+		return 1;
+	__builtin_memset(&a, 0, sizeof(a));
+	a.nr_cpus = run->nr_cpus;
+	a.skip_read = run->skip_read;
+	__u32 gen = *genp;
+
+	a.half = (gen + 1) & 1;
+	a.reset = 1;
+	bpf_loop(a.nr_cpus, read_cpu, &a, 0);
+
+	*genp = gen + 1;
+
+	a.half = gen & 1;
+	a.reset = 0;
+	bpf_loop(a.nr_cpus, read_cpu, &a, 0);
+
+	run->gen = gen + 1;
+	run->records = a.records;
+	run->overflow = a.overflow;
+	run->late = a.late;
+	run->absent = a.absent;
+	return 0;
+}
+#endif
 
 VS_LICENSE;

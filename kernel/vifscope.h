@@ -79,6 +79,41 @@ struct vs_flow_key {
 struct vs_flow_stats {
 	__u64 packets;
 	__u64 bytes;
+	__u32 gen;			/* flow_gen when this CPU last journaled the flow (see flow_journal) */
+	__u32 pad;
+};
+
+/*
+ * The change journal (libbpf loader, kernel 5.19+): instead of walking the whole flow map every poll, user
+ * space reads back only the flows that had packets since the last poll. The tc programs append a flow's key
+ * to their CPU's half of flow_journal on its first packet of each generation; the syscall program
+ * journal_advance flips the generation and turns the other half into vs_flow_record entries of flow_changes.
+ */
+#define VS_JOURNAL_SLOTS 16384		/* keys per CPU and half; more changes in one poll overflow */
+
+/* Map journal_pos: per-CPU array, one entry per half (generation & 1). */
+struct vs_journal_pos {
+	__u32 len;			/* appends this generation, counted past VS_JOURNAL_SLOTS on overflow */
+	__u32 read;			/* entries journal_advance has read */
+};
+
+/* Map flow_changes: array, written by journal_advance, read back by user space (entries [0, records)). */
+struct vs_flow_record {
+	struct vs_flow_key key;
+	__u64 packets;			/* summed over CPUs, as a full read of flow_stats gives them */
+	__u64 bytes;
+};
+
+/* The context of journal_advance (BPF_PROG_TEST_RUN copies it in and back out). */
+struct vs_journal_run {
+	__u32 nr_cpus;			/* in: possible CPUs */
+	__u32 skip_read;		/* in: 1 flips the generation without reading (a full read follows) */
+	__u32 gen;			/* out: the generation counting from now on */
+	__u32 records;			/* out: entries written to flow_changes */
+	__u32 overflow;			/* out: changes lost to a full half or a full flow_changes: read fully */
+	__u32 late;			/* out: records from appends that came after their half was read */
+	__u32 absent;			/* out: journaled keys no longer in flow_stats (evicted) */
+	__u32 pad;
 };
 
 /*

@@ -99,6 +99,28 @@ public final class BpfProgram implements LoadedProgram {
     }
   }
 
+  /**
+   * BPF_PROG_TEST_RUN of a syscall program (BPF_PROG_TYPE_SYSCALL): runs it once with {@code ctx} as its context;
+   * the kernel copies the context back into {@code ctx} afterwards. Returns what the program returned.
+   */
+  public int runSyscall(Memory ctx, Memory opts) throws BpfException {
+    if (opts.size() < TEST_RUN_OPTS_SIZE) {
+      throw new IllegalArgumentException("opts must hold " + TEST_RUN_OPTS_SIZE + " bytes");
+    }
+    opts.clear(TEST_RUN_OPTS_SIZE);
+    opts.setLong(0, TEST_RUN_OPTS_SIZE);
+    opts.setPointer(32, ctx); // ctx_in (and out: a syscall program's context is copied back there)
+    opts.setInt(48, (int) ctx.size());
+    int rc = LibBpf.bpf_prog_test_run_opts(fd(), opts);
+    BpfException.check(rc, "bpf_prog_test_run_opts(" + name + ")");
+    return opts.getInt(56);
+  }
+
+  /** Options memory for {@link #runSyscall}, allocated once by a caller that runs a program every poll. */
+  public static Memory newTestRunOpts() {
+    return new Memory(TEST_RUN_OPTS_SIZE);
+  }
+
   @Override
   public String toString() {
     return "BpfProgram[" + owner.name() + "/" + name + "]";

@@ -22,7 +22,7 @@ public record Layout(String struct, int size, Map<String, Integer> offsets) {
   public static Layout[] all() {
     return new Layout[] {
       SoftirqStats.LAYOUT, NapiKey.LAYOUT, NapiStats.LAYOUT, IfaceKey.LAYOUT, IfaceStats.LAYOUT, FlowKey.LAYOUT,
-      FlowStats.LAYOUT
+      FlowStats.LAYOUT, FlowJournal.POS_LAYOUT, FlowJournal.RECORD_LAYOUT, FlowJournal.RUN_LAYOUT
     };
   }
 }

@@ -45,6 +45,15 @@ public final class Probe implements AutoCloseable {
   private MapReader flowReader;
   /** Entries of the previous read: sizes the next one's arrays. */
   private int lastFlowEntries;
+  /** The kernel's change journal; null when the whole flow map is read every poll. */
+  private FlowJournal journal;
+  private boolean polledOnce;
+  private int pollsSinceFullRead;
+  private int entriesAtFullRead;
+  private long insertsAtFullRead;
+  private long lastInserts;
+  private long fullReads;
+  private long journalOverflows;
   private MapReader counterReader;
   private MapReader softirqCounterReader;
   private boolean closed;
@@ -324,10 +333,26 @@ public final class Probe implements AutoCloseable {
       m.load("tc_ingress", LibBcc.BPF_PROG_TYPE_SCHED_CLS);
       m.load("tc_egress", LibBcc.BPF_PROG_TYPE_SCHED_CLS);
     } else {
-      BpfObject o = openObject("netdev.bpf.o");
+      BpfObject o = null;
+      BpfException journalFailure = null;
+      if (options.flowFullReadEvery() > 1) {
+        try {
+          o = loadNetdev(true);
+        } catch (BpfException e) {
+          journalFailure = e;
+        }
+      }
+      if (o == null) {
+        o = loadNetdev(false); // a failure here is not the journal's: it goes up to the loader choice
+        if (journalFailure != null) {
+          features.degraded.put("flow_journal", journalFailure.getMessage().lines().findFirst().orElse("")
+              + " (journal_advance needs kernel 5.19+); reading the whole flow map every poll");
+        }
+      }
       netdev = o;
-      o.map("flow_stats").setMaxEntries(options.flowEntries());
-      o.load();
+      if (o.mapNames().contains("flow_changes") && o.program("journal_advance").isLoaded()) {
+        journal = new FlowJournal(o.program("journal_advance"), o.map("flow_changes"), PossibleCpus.count());
+      }
     }
     ifaceReader = netdev.reader("iface_stats");
     flowReader = netdev.reader("flow_stats");
@@ -349,6 +374,32 @@ public final class Probe implements AutoCloseable {
     monitor = LinkMonitor.start(tracker);
     tracker.setMonitor(monitor);
     tracker.reconcile();
+  }
+
+  /**
+   * Opens and loads netdev.bpf.o. With {@code journal}, the change journal too (kernel 5.19+: a syscall program,
+   * bpf_loop, bpf_map_lookup_percpu_elem); without, its program is not loaded, its maps shrink to one entry and the
+   * tc programs' journal code is pruned by the verifier.
+   */
+  private BpfObject loadNetdev(boolean journal) throws BpfException {
+    BpfObject o = openObject("netdev.bpf.o");
+    try {
+      o.map("flow_stats").setMaxEntries(options.flowEntries());
+      boolean built = o.mapNames().contains("flow_changes"); // tests hand the probe objects without it
+      if (built && journal) {
+        o.map("flow_changes").setMaxEntries(FlowJournal.changesCapacity(PossibleCpus.count()));
+      } else if (built) {
+        o.program("journal_advance").setAutoload(false);
+        o.setRodata("vs_flow_journal", (byte) 0);
+        o.map("flow_journal").setMaxEntries(1);
+        o.map("flow_changes").setMaxEntries(1);
+      }
+      o.load();
+      return o;
+    } catch (BpfException | RuntimeException e) {
+      o.close();
+      throw e;
+    }
   }
 
   private void probeStatsSupport() {
@@ -412,21 +463,30 @@ public final class Probe implements AutoCloseable {
     return out;
   }
 
-  /** Reads every map now. Never resets a counter; one batched call per map and batch. */
+  /**
+   * Reads every map now, the whole flow map included (a {@linkplain ProbeSnapshot#flowsComplete() complete}
+   * snapshot: two of them give per-flow deltas). Never resets a counter; one batched call per map and batch.
+   */
   public ProbeSnapshot snapshot() throws BpfException {
     int expected;
     synchronized (this) {
       expected = lastFlowEntries + lastFlowEntries / 16;
     }
-    return snapshot(new FlowCounts.Builder(expected));
+    return read(new FlowCounts.Builder(expected), false);
   }
 
   /**
-   * Like {@link #snapshot()}, with the flows read into {@code flowsInto} (cleared first) instead of new arrays:
-   * the snapshot's flows are then valid only until that builder is used again. For a poller that hands each
-   * snapshot's flows to a history and keeps none of them, so that a poll allocates no flow arrays.
+   * A poller's read: like {@link #snapshot()}, except that the flows may be only those the kernel journaled as
+   * changed since the previous poll (see {@link ProbeOptions#flowFullReadEvery()} and
+   * {@link ProbeSnapshot#flowsComplete()}), read into {@code flowsInto} (cleared first) instead of new arrays: the
+   * snapshot's flows are then valid only until that builder is used again. For a poller that hands each snapshot's
+   * flows to a history that applies partial polls and keeps none of them, so that a poll allocates no flow arrays.
    */
-  public synchronized ProbeSnapshot snapshot(FlowCounts.Builder flowsInto) throws BpfException {
+  public ProbeSnapshot poll(FlowCounts.Builder flowsInto) throws BpfException {
+    return read(flowsInto, true);
+  }
+
+  private synchronized ProbeSnapshot read(FlowCounts.Builder flowsInto, boolean partialAllowed) throws BpfException {
     if (closed) {
       throw new IllegalStateException("probe is closed");
     }
@@ -463,9 +523,8 @@ public final class Probe implements AutoCloseable {
     // Primitive arrays, no object per flow: this runs every poll over up to the whole flow map.
     FlowCounts.Builder flowBuilder = flowsInto;
     flowBuilder.clear();
-    flowReader.read(flowBuilder::addEntry);
+    boolean complete = readFlows(flowBuilder, partialAllowed);
     FlowCounts flows = flowBuilder.build();
-    lastFlowEntries = flows.size();
 
     // Each object has its own counters map with the same enum; the totals are their sum.
     Map<Counter, Long> counters = new EnumMap<>(Counter.class);
@@ -482,10 +541,74 @@ public final class Probe implements AutoCloseable {
     counterReader.read(addCounter);
     softirqCounterReader.read(addCounter);
 
+    long inserts = counters.getOrDefault(Counter.FLOW_INSERTS, 0L);
+    int entries;
+    if (complete) {
+      entries = flows.size();
+      lastFlowEntries = entries;
+      if (partialAllowed) {
+        entriesAtFullRead = entries;
+        insertsAtFullRead = inserts;
+      }
+    } else {
+      entries = (int) Math.min(options.flowEntries(), entriesAtFullRead + Math.max(0, inserts - insertsAtFullRead));
+    }
+    if (partialAllowed) {
+      lastInserts = inserts;
+    }
+
     Map<Integer, String> names = new HashMap<>();
     monitor.links().forEach((idx, link) -> names.put(idx, link.name()));
-    return new ProbeSnapshot(now, soft, napi, ifaces, flows, counters, options.flowEntries(), names);
+    return new ProbeSnapshot(now, soft, napi, ifaces, flows, counters, options.flowEntries(), names, entries, complete);
   }
+
+  /**
+   * Reads the flows into {@code into}: the whole map, or only the flows the journal handed over. The whole map for
+   * a {@link #snapshot()}, on the first poll, every {@code flowFullReadEvery} polls, when the journal lost changes, and when more flows were
+   * inserted since the last full read than an eighth of the map (the LRU may be evicting: a full read finds what
+   * it evicted, so the history does not keep rows for gone flows). Returns whether the read was full.
+   */
+  private boolean readFlows(FlowCounts.Builder into, boolean partialAllowed) throws BpfException {
+    if (!partialAllowed) {
+      // A one-off complete read leaves the journal and the poller's schedule alone: the poller's next partial
+      // read still hands over everything that changed since its own previous read.
+      flowReader.read(into::addEntry);
+      return true;
+    }
+    boolean full = journal == null || pollsSinceFullRead + 1 >= options.flowFullReadEvery() || !polledOnce
+        || lastInserts - insertsAtFullRead > options.flowEntries() / 8;
+    if (journal != null) {
+      FlowJournal.Advance a = journal.advance(full, into);
+      if (!full && a.overflow()) {
+        into.clear();
+        full = true;
+        journalOverflows++;
+      }
+    }
+    polledOnce = true;
+    if (full) {
+      flowReader.read(into::addEntry);
+      pollsSinceFullRead = 0;
+      fullReads++;
+    } else {
+      pollsSinceFullRead++;
+    }
+    return full;
+  }
+
+  /** Whole-map reads of the flow map so far, and the polls the journal's overflow turned into one. */
+  public synchronized FlowReads flowReads() {
+    return new FlowReads(journal != null, fullReads, journalOverflows);
+  }
+
+  /**
+   * How the flow map has been read.
+   *
+   * @param journal whether the kernel's change journal is in use (else every read is a full one)
+   * @param fullReads reads of the whole map
+   * @param overflows polls on which the journal had lost changes, read fully instead
+   */
+  public record FlowReads(boolean journal, long fullReads, long overflows) {}
 
   private void closeLinks() {
     for (BpfLink l : links) {
@@ -508,6 +631,9 @@ public final class Probe implements AutoCloseable {
       tracker.close();
     }
     closeLinks();
+    if (journal != null) {
+      journal.close();
+    }
     for (MapReader r : new MapReader[] {softirqReader, napiReader, softirqCounterReader, ifaceReader, flowReader, counterReader}) {
       if (r != null) {
         r.close();

@@ -16,12 +16,19 @@ import java.util.List;
  * @param loader how the programs get into the kernel
  * @param objectsDir where to read the built objects from instead of the classpath, or null (tests point it at a
  *     directory of broken objects to make {@link Loader#AUTO} fall back)
+ * @param flowFullReadEvery read the whole flow map at least every this many polls; in between, only the flows the
+ *     kernel journaled as changed (see {@link FlowJournal}). 1 reads the whole map every poll (no journal).
  */
 public record ProbeOptions(
     List<String> include, List<String> exclude, boolean withDefaults, int flowEntries, TcMode tcMode, boolean bpfStats,
-    Path ledgerFile, Loader loader, Path objectsDir) {
+    Path ledgerFile, Loader loader, Path objectsDir, int flowFullReadEvery) {
 
   public static final int DEFAULT_FLOW_ENTRIES = 65_536;
+  /**
+   * A full read finds the flows the LRU evicted (and frees their rows in the agent's history); between full reads
+   * the journal hands over every flow that had packets. 30 polls is 30 s at the agent's default poll interval.
+   */
+  public static final int DEFAULT_FLOW_FULL_READ_EVERY = 30;
 
   /** tc hook choice. */
   public enum TcMode {
@@ -49,12 +56,22 @@ public record ProbeOptions(
     this(include, exclude, withDefaults, flowEntries, tcMode, bpfStats, ledgerFile, Loader.AUTO, null);
   }
 
+  /** The options before the flow journal existed: full reads every {@link #DEFAULT_FLOW_FULL_READ_EVERY} polls. */
+  public ProbeOptions(List<String> include, List<String> exclude, boolean withDefaults, int flowEntries, TcMode tcMode,
+      boolean bpfStats, Path ledgerFile, Loader loader, Path objectsDir) {
+    this(include, exclude, withDefaults, flowEntries, tcMode, bpfStats, ledgerFile, loader, objectsDir,
+        DEFAULT_FLOW_FULL_READ_EVERY);
+  }
+
   public ProbeOptions {
     include = List.copyOf(include);
     exclude = List.copyOf(exclude);
     java.util.Objects.requireNonNull(loader, "loader");
     if (flowEntries < 1) {
       throw new IllegalArgumentException("flowEntries must be positive: " + flowEntries);
+    }
+    if (flowFullReadEvery < 1) {
+      throw new IllegalArgumentException("flowFullReadEvery must be positive: " + flowFullReadEvery);
     }
   }
 
@@ -69,22 +86,33 @@ public record ProbeOptions(
   }
 
   public ProbeOptions withFlowEntries(int n) {
-    return new ProbeOptions(include, exclude, withDefaults, n, tcMode, bpfStats, ledgerFile, loader, objectsDir);
+    return new ProbeOptions(include, exclude, withDefaults, n, tcMode, bpfStats, ledgerFile, loader, objectsDir,
+        flowFullReadEvery);
   }
 
   public ProbeOptions withTcMode(TcMode mode) {
-    return new ProbeOptions(include, exclude, withDefaults, flowEntries, mode, bpfStats, ledgerFile, loader, objectsDir);
+    return new ProbeOptions(include, exclude, withDefaults, flowEntries, mode, bpfStats, ledgerFile, loader, objectsDir,
+        flowFullReadEvery);
   }
 
   public ProbeOptions withBpfStats(boolean on) {
-    return new ProbeOptions(include, exclude, withDefaults, flowEntries, tcMode, on, ledgerFile, loader, objectsDir);
+    return new ProbeOptions(include, exclude, withDefaults, flowEntries, tcMode, on, ledgerFile, loader, objectsDir,
+        flowFullReadEvery);
   }
 
   public ProbeOptions withLoader(Loader l) {
-    return new ProbeOptions(include, exclude, withDefaults, flowEntries, tcMode, bpfStats, ledgerFile, l, objectsDir);
+    return new ProbeOptions(include, exclude, withDefaults, flowEntries, tcMode, bpfStats, ledgerFile, l, objectsDir,
+        flowFullReadEvery);
+  }
+
+  /** See {@code flowFullReadEvery}; 1 turns the journal off. */
+  public ProbeOptions withFlowFullReadEvery(int polls) {
+    return new ProbeOptions(include, exclude, withDefaults, flowEntries, tcMode, bpfStats, ledgerFile, loader, objectsDir,
+        polls);
   }
 
   public ProbeOptions withObjectsDir(Path dir) {
-    return new ProbeOptions(include, exclude, withDefaults, flowEntries, tcMode, bpfStats, ledgerFile, loader, dir);
+    return new ProbeOptions(include, exclude, withDefaults, flowEntries, tcMode, bpfStats, ledgerFile, loader, dir,
+        flowFullReadEvery);
   }
 }

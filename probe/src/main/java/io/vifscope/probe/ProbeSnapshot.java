@@ -16,7 +16,12 @@ import java.util.Map;
  * @param counters the kernel's loss and parser counters, summed over CPUs
  * @param flowCapacity the flow map's size
  * @param names interface names by ifindex as the probe knows them now (kernel facts, no domains)
- * @param flowEntries flow entries present when the map was read (also after {@link #withoutFlows()})
+ * @param flowEntries flow entries present when the map was read (also after {@link #withoutFlows()}); when
+ *     {@code flowsComplete} is false, those of the last full read plus the flows inserted since (evictions since then
+ *     are not known yet)
+ * @param flowsComplete true when {@code flowCounts} holds every flow in the map; false when it holds the flows that
+ *     had packets since the previous snapshot (the kernel's change journal): a flow missing from it is unchanged, not
+ *     gone. A flow may then appear twice, with the same counts.
  */
 public record ProbeSnapshot(
     long monotonicNanos,
@@ -27,7 +32,15 @@ public record ProbeSnapshot(
     Map<Counter, Long> counters,
     int flowCapacity,
     Map<Integer, String> names,
-    int flowEntries) {
+    int flowEntries,
+    boolean flowsComplete) {
+
+  /** A snapshot with every flow of the map. */
+  public ProbeSnapshot(long monotonicNanos, SoftirqStats[][] softirq, List<Map<String, NapiStats>> napi,
+      Map<IfaceKey, IfaceStats> interfaces, FlowCounts flowCounts, Map<Counter, Long> counters, int flowCapacity,
+      Map<Integer, String> names, int flowEntries) {
+    this(monotonicNanos, softirq, napi, interfaces, flowCounts, counters, flowCapacity, names, flowEntries, true);
+  }
 
   /** A snapshot with its flows. */
   public ProbeSnapshot(long monotonicNanos, SoftirqStats[][] softirq, List<Map<String, NapiStats>> napi,
@@ -59,6 +72,6 @@ public record ProbeSnapshot(
    */
   public ProbeSnapshot withoutFlows() {
     return new ProbeSnapshot(monotonicNanos, softirq, napi, interfaces, FlowCounts.EMPTY, counters, flowCapacity,
-        names, flowEntries);
+        names, flowEntries, flowsComplete);
   }
 }

@@ -119,6 +119,10 @@ public final class AgentMetrics {
         self.attachedInterfaces()));
     out.add(gauge("vifscope_agent_history_bytes", "Estimated heap held by the agent's history.", Labels.EMPTY,
         self.historyBytes()));
+    out.add(counter("vifscope_agent_flow_full_reads", "Polls that read the whole flow map (the others read only "
+        + "the flows the kernel journaled as changed).", Labels.EMPTY, self.flowFullReads()));
+    out.add(counter("vifscope_agent_flow_journal_overflows", "Polls whose flow changes overflowed the kernel's "
+        + "journal and were read from the whole map instead.", Labels.EMPTY, self.flowJournalOverflows()));
     if (s != null) {
       out.add(gauge("vifscope_flow_entries", "Flows in the kernel's flow map at the newest poll.", Labels.EMPTY,
           s.flowEntries()));

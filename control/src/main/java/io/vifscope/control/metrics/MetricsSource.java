@@ -52,5 +52,6 @@ public interface MetricsSource {
    * @param historyBytes an estimate of the heap the history holds
    */
   record Self(long polls, long pollFailures, double lastPollSeconds, long cpuNanos, long rssBytes,
-      double startEpochSeconds, int attachedInterfaces, long historyBytes) {}
+      double startEpochSeconds, int attachedInterfaces, long historyBytes, long flowFullReads,
+      long flowJournalOverflows) {}
 }

@@ -131,9 +131,14 @@ final class FlowTable {
    * to its interface's evicted traffic and its row is freed, before new flows take rows, so the table never
    * holds more rows than the map has entries.
    *
+   * <p>A partial poll ({@code complete} false: the kernel's change journal) holds only flows that had packets; a
+   * flow missing from it is unchanged, not gone, and keeps its row until a complete poll does not have it. Between
+   * complete polls the table may then hold rows of flows the map has evicted.
+   *
    * @param mapCapacity the kernel map's size: the table grows toward it, not past it
+   * @param complete whether {@code flows} is the whole map
    */
-  void update(FlowCounts flows, int mapCapacity) {
+  void update(FlowCounts flows, int mapCapacity, boolean complete) {
     long poll = tiers.latest();
     boolean baseline = poll == 0;
     int fc = tiers.fineCol(poll);
@@ -169,9 +174,11 @@ final class FlowTable {
         record(r, fc, cc, dp, db);
       }
     }
-    for (int r = 0; r < highWater; r++) {
-      if (live[r] && seenPoll[r] != poll) {
-        vanish(r);
+    if (complete) {
+      for (int r = 0; r < highWater; r++) {
+        if (live[r] && seenPoll[r] != poll) {
+          vanish(r);
+        }
       }
     }
     int needed = size + pendingCount;

@@ -117,7 +117,7 @@ public final class History {
       counters.openFine(fc);
     }
 
-    flows.update(flowCounts, s.flowCapacity());
+    flows.update(flowCounts, s.flowCapacity(), s.flowsComplete());
     if (s.interfaces() != null) {
       for (Map.Entry<IfaceKey, IfaceStats> e : s.interfaces().entrySet()) {
         IfaceStats v = e.getValue();

@@ -156,7 +156,7 @@ public final class Agent implements AutoCloseable, AgentState, MetricsSource {
   private void pollOnce() throws BpfException {
     long started = System.nanoTime();
     // The flows go into the history below and nothing keeps them: one set of arrays serves every poll.
-    ProbeSnapshot s = probe.snapshot(flowBuffer);
+    ProbeSnapshot s = probe.poll(flowBuffer);
     Map<String, long[]> kernel = new HashMap<>();
     for (AttachedInterface a : probe.attachedInterfaces()) {
       long[] v = new long[KERNEL_STATS.length];
@@ -291,9 +291,10 @@ public final class Agent implements AutoCloseable, AgentState, MetricsSource {
     synchronized (this) {
       history = this.history.approximateBytes();
     }
+    Probe.FlowReads reads = probe.flowReads();
     return new MetricsSource.Self(polls.get(), pollFailures.get(), lastPollNanos / 1e9, Math.max(0, cpuNanos),
         rssBytes(), ManagementFactory.getRuntimeMXBean().getStartTime() / 1e3, probe.attachedInterfaces().size(),
-        history);
+        history, reads.fullReads(), reads.overflows());
   }
 
   @Override

@@ -131,6 +131,6 @@ final class FixtureSource implements MetricsSource {
 
   @Override
   public Self self() {
-    return new Self(42, 1, 0.012, 3_000_000_000L, 200L << 20, 1.7e9, interfaces.size() / 2, 1 << 20);
+    return new Self(42, 1, 0.012, 3_000_000_000L, 200L << 20, 1.7e9, interfaces.size() / 2, 1 << 20, 3, 1);
   }
 }

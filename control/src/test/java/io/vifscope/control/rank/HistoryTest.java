@@ -45,6 +45,8 @@ class HistoryTest {
     final Map<Counter, Long> counters = new EnumMap<>(Counter.class);
     final Map<Integer, String> names = new HashMap<>();
     int capacity = 65_536;
+    /** Flows with packets since the last read: what the kernel's change journal hands over. */
+    final java.util.Set<FlowKey> changed = new java.util.LinkedHashSet<>();
 
     FakeKernel() {
       for (Counter c : Counter.values()) {
@@ -63,6 +65,7 @@ class HistoryTest {
       }
       f[0] += packets;
       f[1] += bytes;
+      changed.add(k);
     }
 
     /** Packets the parser could not classify: interface totals only. */
@@ -101,7 +104,36 @@ class HistoryTest {
       Map<FlowKey, FlowStats> fs = new HashMap<>();
       // Fresh key objects, as the probe decodes them on every read.
       flows.forEach((k, v) -> fs.put(copy(k), new FlowStats(v[0], v[1])));
+      changed.clear();
       return new ProbeSnapshot(nanos, si, nx, is, fs, new EnumMap<>(counters), capacity, new HashMap<>(names));
+    }
+
+    /**
+     * Reads the map (like {@link #read}) and returns it twice: whole, and as the kernel's change journal hands
+     * it over: only the flows that had packets since the last read (the first of them twice, as when two CPUs
+     * journaled it), with the counts a full read gives.
+     */
+    ProbeSnapshot[] readWholeAndChanged(long nanos) {
+      List<FlowKey> journaled = new ArrayList<>(changed);
+      ProbeSnapshot full = read(nanos);
+      FlowCounts.Builder b = new FlowCounts.Builder(16);
+      ByteBuffer raw = ByteBuffer.allocate(FlowKey.SIZE).order(ByteOrder.nativeOrder());
+      boolean first = true;
+      for (FlowKey key : journaled) {
+        FlowStats v = full.flows().get(key);
+        if (v == null) {
+          continue; // evicted since: the journal skips keys no longer in the map
+        }
+        key.encode(raw, 0);
+        b.add(raw, 0, v.packets(), v.bytes());
+        if (first) {
+          b.add(raw, 0, v.packets(), v.bytes());
+          first = false;
+        }
+      }
+      ProbeSnapshot partial = new ProbeSnapshot(nanos, full.softirq(), full.napi(), full.interfaces(), b.build(),
+          full.counters(), capacity, full.names(), full.flowEntries(), false);
+      return new ProbeSnapshot[] {full, partial};
     }
   }
 
@@ -679,6 +711,63 @@ class HistoryTest {
         Map.of()));
     assertEquals(1, h.trackedFlows());
     assertEquals(10, h.window(Duration.ofSeconds(1)).flows().get(a)[WindowStats.PACKETS]);
+  }
+
+  @Test
+  void partialPollsGiveTheSameWindowsAsCompleteOnes() {
+    // Two histories over one kernel: one reads the whole map every poll, the other only the changed flows with a
+    // complete read every 7 polls. Flows appear, idle, come back and are evicted at random.
+    History whole = fiveMinutes();
+    History journal = fiveMinutes();
+    FakeKernel k = new FakeKernel();
+    java.util.Random rnd = new java.util.Random(11);
+    List<FlowKey> live = new ArrayList<>();
+    int next = 1;
+    ProbeSnapshot[] first = k.readWholeAndChanged(T0);
+    whole.add(first[0]);
+    journal.add(first[0]);
+    for (int i = 1; i <= 400; i++) {
+      for (int n = rnd.nextInt(6); n > 0; n--) {
+        live.add(flow(7, rnd.nextBoolean() ? Direction.EGRESS : Direction.INGRESS, next++, 1 + rnd.nextInt(1024)));
+      }
+      for (FlowKey f : live) {
+        if (rnd.nextInt(5) == 0) { // most flows idle in most polls
+          k.send(f, 1 + rnd.nextInt(500), 64 + rnd.nextInt(100_000));
+        }
+      }
+      if (rnd.nextInt(4) == 0 && !live.isEmpty()) {
+        k.evict(live.remove(rnd.nextInt(live.size())));
+      }
+      ProbeSnapshot[] s = k.readWholeAndChanged(T0 + i * SECOND);
+      whole.add(s[0]);
+      journal.add(i % 7 == 0 ? s[0] : s[1]);
+      for (int w : new int[] {1, 3, 10, 60, 300}) {
+        WindowStats a = whole.window(Duration.ofSeconds(w));
+        WindowStats b = journal.window(Duration.ofSeconds(w));
+        // A flow evicted between complete reads keeps its row (and its past in the flows) until the next one;
+        // the whole-map history has moved that past to the interface's evicted traffic already.
+        Map<IfaceKey, Long> wholeByIface = new HashMap<>();
+        Map<IfaceKey, Long> journalByIface = new HashMap<>();
+        a.flows().forEach((f, v) -> wholeByIface.merge(iface(f), v[WindowStats.PACKETS], Long::sum));
+        a.evicted().forEach((f, v) -> wholeByIface.merge(f, v[WindowStats.PACKETS], Long::sum));
+        b.flows().forEach((f, v) -> journalByIface.merge(iface(f), v[WindowStats.PACKETS], Long::sum));
+        b.evicted().forEach((f, v) -> journalByIface.merge(f, v[WindowStats.PACKETS], Long::sum));
+        wholeByIface.values().removeIf(v -> v == 0);
+        journalByIface.values().removeIf(v -> v == 0);
+        assertEquals(wholeByIface, journalByIface, "poll " + i + ", " + w + " s window: flows + evicted per interface");
+        for (Map.Entry<FlowKey, long[]> e : a.flows().entrySet()) {
+          long[] v = b.flows().get(e.getKey());
+          assertNotNull(v, "poll " + i + ", " + w + " s: flow " + e.getKey());
+          assertEquals(e.getValue()[WindowStats.PACKETS], v[WindowStats.PACKETS], "poll " + i + ": " + e.getKey());
+          assertEquals(e.getValue()[WindowStats.BYTES], v[WindowStats.BYTES], "poll " + i + ": " + e.getKey());
+        }
+      }
+      if (i % 7 == 0) {
+        assertEquals(whole.trackedFlows(), journal.trackedFlows(), "a complete read drops the evicted rows");
+      } else {
+        assertTrue(journal.trackedFlows() >= whole.trackedFlows());
+      }
+    }
   }
 
   /** A snapshot of nothing but a flow map, for tests that only care about flows. */
