@@ -5,6 +5,7 @@ import io.vifscope.probe.BpfException;
 import io.vifscope.probe.BpfMap;
 import io.vifscope.probe.BpfObject;
 import io.vifscope.probe.BpfProgram;
+import io.vifscope.probe.FlowJournal;
 import io.vifscope.probe.FlowKey;
 import io.vifscope.probe.FlowStats;
 import io.vifscope.probe.libbpf.LibBpf;
@@ -37,18 +38,27 @@ final class FlowMapFixture implements AutoCloseable {
 
   /** Opens netdev.bpf.o with {@code flow_stats} sized to {@code entries}, creates its maps and fills it. */
   static FlowMapFixture create(int entries) throws BpfException {
+    return create(entries, false);
+  }
+
+  /**
+   * Like {@link #create(int)}; with {@code journal}, the object's syscall program {@code journal_advance} is
+   * loaded too (still nothing attached), so that {@link #journal()} can stand in for the tc programs' appends.
+   */
+  static FlowMapFixture create(int entries, boolean journal) throws BpfException {
     BpfObject object = BpfObject.open("netdev.bpf.o");
     try {
       for (BpfProgram p : object.programs().values()) {
-        p.setAutoload(false);
+        p.setAutoload(journal && p.name().equals("journal_advance"));
       }
       BpfMap map = object.map("flow_stats");
       map.setMaxEntries(entries);
-      object.load();
       int cpus = LibBpf.libbpf_num_possible_cpus();
       if (cpus <= 0) {
         throw BpfException.of("libbpf_num_possible_cpus()", -cpus);
       }
+      object.map("flow_changes").setMaxEntries(FlowJournal.changesCapacity(cpus));
+      object.load();
       if (map.keySize() != FlowKey.SIZE || map.valueSize() != FlowStats.SIZE) {
         throw new IllegalStateException("flow_stats has key " + map.keySize() + " B, value " + map.valueSize()
             + " B; the benchmark writes vs_flow_key (" + FlowKey.SIZE + ") and vs_flow_stats (" + FlowStats.SIZE + ")");
@@ -111,6 +121,56 @@ final class FlowMapFixture implements AutoCloseable {
 
   BpfMap map() {
     return map;
+  }
+
+  /**
+   * Writes the keys of flows 0..n-1 into CPU 0's slots of both journal halves, as the tc programs would append
+   * them on that CPU (other CPUs' slots stay empty). {@link #pretendChanged} then makes a half hold them.
+   */
+  void journalFlows(int n) throws BpfException {
+    if (n > FlowJournal.SLOTS) {
+      throw new IllegalArgumentException(n + " flows do not fit a journal half of " + FlowJournal.SLOTS);
+    }
+    BpfMap journal = object.map("flow_journal");
+    int stride = (FlowKey.SIZE + 7) & ~7;
+    try (Memory key = new Memory(FlowKey.SIZE); Memory idx = new Memory(4);
+        Memory values = new Memory((long) stride * cpus)) {
+      for (int half = 0; half < 2; half++) {
+        for (int i = 0; i < n; i++) {
+          writeKey(key, i);
+          values.clear();
+          values.write(0, key.getByteArray(0, FlowKey.SIZE), 0, FlowKey.SIZE);
+          idx.setInt(0, half * FlowJournal.SLOTS + i);
+          int rc = BenchBpf.bpf_map_update_elem(journal.fd(), idx, values, 0);
+          if (rc < 0) {
+            throw BpfException.of("bpf_map_update_elem(flow_journal, " + idx.getInt(0) + ")", -rc);
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * Sets CPU 0's length of journal half {@code half} to {@code n} (nothing read yet), as if flows 0..n-1 had
+   * had packets on CPU 0 in the generation that half belongs to.
+   */
+  void pretendChanged(int half, int n) throws BpfException {
+    BpfMap pos = object.map("journal_pos");
+    int stride = (FlowJournal.POS_SIZE + 7) & ~7;
+    try (Memory idx = new Memory(4); Memory values = new Memory((long) stride * cpus)) {
+      values.clear();
+      values.setInt(0, n); // CPU 0: len; read = 0
+      idx.setInt(0, half);
+      int rc = BenchBpf.bpf_map_update_elem(pos.fd(), idx, values, 0);
+      if (rc < 0) {
+        throw BpfException.of("bpf_map_update_elem(journal_pos, " + half + ")", -rc);
+      }
+    }
+  }
+
+  /** The loaded journal (only after {@code create(entries, true)}); the caller closes it. */
+  FlowJournal journal() {
+    return new FlowJournal(object.program("journal_advance"), object.map("flow_changes"), cpus);
   }
 
   /** Possible CPUs: the number of value slots the kernel copies out per entry. */

@@ -2,11 +2,13 @@ package io.vifscope.bench;
 
 import io.vifscope.probe.Errno;
 import io.vifscope.probe.FlowCounts;
+import io.vifscope.probe.FlowJournal;
 import io.vifscope.probe.FlowKey;
 import io.vifscope.probe.FlowStats;
 import io.vifscope.probe.MapReader;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -36,6 +38,8 @@ final class MapReadSection implements Section {
   private static final String BATCH_CPU0 = "batch, CPU 0 only";
   private static final String ITER_ALL = "iteration, all CPUs";
   private static final String BATCH_RAW = "batch, no decode";
+  /** Flows changed since the last poll, for the change-journal reads at 65k entries (one CPU's half at most). */
+  private static final int[] JOURNAL_CHANGED = {1_024, 4_096, FlowJournal.SLOTS};
   private static final String ITER_RAW = "iteration, no decode";
 
   /** What a read does with each entry. */
@@ -64,9 +68,11 @@ final class MapReadSection implements Section {
     Integer oneCpuLookup = null;
     for (int entries : SIZES) {
       ctx.say("flow_stats with %,d entries: creating and filling", entries);
-      try (FlowMapFixture fx = FlowMapFixture.create(entries);
+      boolean withJournal = entries == GOAL_ENTRIES;
+      try (FlowMapFixture fx = FlowMapFixture.create(entries, withJournal);
           MapReader batched = new MapReader(fx.map());
-          MapReader iterating = new MapReader(fx.map(), MapReader.DEFAULT_BATCH, false)) {
+          MapReader iterating = new MapReader(fx.map(), MapReader.DEFAULT_BATCH, false);
+          FlowJournal journal = withJournal ? fx.journal() : null) {
         cpus = fx.cpus();
         fillMs.put(entries, fx.fillMs());
         if (oneCpuLookup == null) {
@@ -77,12 +83,19 @@ final class MapReadSection implements Section {
         ctx.say("flow_stats with max_entries %,d holds %,d flows after the fill", entries, present);
         int reads = Math.max(2, SAMPLE_ENTRIES / entries);
         readsPerSample.put(entries, reads);
-        List<Alternation.Variant> variants = List.of(
+        List<Alternation.Variant> variants = new ArrayList<>(List.of(
             new ReadVariant(BATCH_ALL, batched, Decode.ALL_CPUS, present, reads),
             new ReadVariant(BATCH_CPU0, batched, Decode.CPU0, present, reads),
             new ReadVariant(ITER_ALL, iterating, Decode.ALL_CPUS, present, reads),
             new ReadVariant(BATCH_RAW, batched, Decode.NONE, present, reads),
-            new ReadVariant(ITER_RAW, iterating, Decode.NONE, present, reads));
+            new ReadVariant(ITER_RAW, iterating, Decode.NONE, present, reads)));
+        if (journal != null) {
+          fx.journalFlows(JOURNAL_CHANGED[JOURNAL_CHANGED.length - 1]);
+          JournalState state = new JournalState(journal, fx);
+          for (int changed : JOURNAL_CHANGED) {
+            variants.add(new JournalVariant(journalName(changed), state, changed, reads));
+          }
+        }
         for (Alternation.Variant v : variants) {
           v.run(); // warm-up, not recorded: the JIT compiles the decode
         }
@@ -134,11 +147,23 @@ final class MapReadSection implements Section {
         + "space only (" + (kernelCopiesAll ? "the kernel copies all of them either way" : "see the method")
         + "). These two compare variants that allocate the same objects, so they leave GC pauses out: where a "
         + "collection falls between them is luck. Decode share: the part of the agent's read spent decoding into "
-        + "FlowKey / FlowStats and the HashMap, GC pauses included, 1 − (batch, no decode) / (batch, all CPUs).");
+        + "FlowCounts (raw keys, per-CPU sums), GC pauses included, 1 − (batch, no decode) / (batch, all CPUs).");
 
     double goalMs = stats.get(GOAL_ENTRIES).get(BATCH_ALL).median();
     double goalRawMs = stats.get(GOAL_ENTRIES).get(BATCH_RAW).median();
     boolean met = goalMs <= GOAL_MS;
+    Table journalTable = r.table(new Table("The change journal at " + count(GOAL_ENTRIES) + " entries",
+        "flows changed since the last poll", "journal read, ms (median)", "whole-map read, ms (median)",
+        "whole map / journal"));
+    for (int changed : JOURNAL_CHANGED) {
+      double j = stats.get(GOAL_ENTRIES).get(journalName(changed)).median();
+      journalTable.row(count(changed), Report.num(j), Report.num(goalMs), Report.ratio(goalMs / j));
+    }
+    journalTable.note("What a poll between full reads costs the agent (netdev.bpf.c journal_advance, one "
+        + "BPF_PROG_TEST_RUN, then one batched read of its records, decoded), against the whole-map read (\""
+        + BATCH_ALL + "\") in the same alternation. Each journal read is timed alone; the one syscall before it that "
+        + "makes the journal hold the changed flows (as the tc programs would) is not. The changed flows were "
+        + "journaled on one CPU; each journaled flow costs one lookup per possible CPU.");
     r.goal(Goal.of("Read 65k flows", "≤ 10 ms",
         Report.num(goalMs) + " ms median (" + count(presentByMax.get(GOAL_ENTRIES)) + " flows, batched, decoded, "
             + cpus + " CPUs)", met,
@@ -217,6 +242,56 @@ final class MapReadSection implements Section {
       Map<String, Double> m = new LinkedHashMap<>();
       m.put("ms", msPerRead);
       m.put("us_per_1k", msPerRead * 1e3 / (entries / 1000.0));
+      m.put("gc_ms", gcPerRead);
+      m.put("ms_without_gc", msPerRead - gcPerRead);
+      return m;
+    }
+  }
+
+  private static String journalName(int changed) {
+    return "journal, " + count(changed) + " changed";
+  }
+
+  /** The journal the variants share, and the generation it is at (each advance moves it on). */
+  private static final class JournalState {
+    final FlowJournal journal;
+    final FlowMapFixture fx;
+    long generation;
+
+    JournalState(FlowJournal journal, FlowMapFixture fx) {
+      this.journal = journal;
+      this.fx = fx;
+    }
+  }
+
+  /**
+   * The agent's read between full reads: {@code journal_advance} (one BPF_PROG_TEST_RUN that looks up each
+   * journaled flow's per-CPU values) and one batched read of its records, decoded into FlowCounts. Before each
+   * timed advance (untimed, one syscall) the half it reads is made to hold flows 0..changed-1 of CPU 0.
+   */
+  private record JournalVariant(String name, JournalState state, int changed, int reads)
+      implements Alternation.Variant {
+    @Override
+    public Map<String, Double> run() throws Exception {
+      long gcBefore = gcPauseMillis();
+      long timed = 0;
+      for (int i = 0; i < reads; i++) {
+        state.fx.pretendChanged((int) (state.generation & 1), changed);
+        FlowCounts.Builder read = new FlowCounts.Builder(changed);
+        long t0 = System.nanoTime();
+        FlowJournal.Advance a = state.journal.advance(false, read);
+        FlowCounts flows = read.build();
+        timed += System.nanoTime() - t0;
+        state.generation = a.generation();
+        if (a.records() != changed || a.overflow() || flows.size() != changed) {
+          throw new IllegalStateException(name + ": " + a + ", decoded " + flows.size() + "; expected " + changed);
+        }
+      }
+      double msPerRead = timed / 1e6 / reads;
+      double gcPerRead = (gcPauseMillis() - gcBefore) / (double) reads;
+      Map<String, Double> m = new LinkedHashMap<>();
+      m.put("ms", msPerRead);
+      m.put("us_per_1k", msPerRead * 1e3 / (changed / 1000.0));
       m.put("gc_ms", gcPerRead);
       m.put("ms_without_gc", msPerRead - gcPerRead);
       return m;
