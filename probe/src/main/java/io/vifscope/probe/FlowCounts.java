@@ -80,6 +80,59 @@ public final class FlowCounts {
     return decode(words, off, ByteBuffer.allocate(FlowKey.SIZE).order(ByteOrder.nativeOrder()));
   }
 
+  // ---- fields of a raw key, read without decoding it (offsets: struct vs_flow_key, FlowKey.LAYOUT) ---------
+
+  private static final boolean LITTLE = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
+
+  /** The unsigned field of {@code size} bytes at byte {@code at} of the raw key starting at {@code off}. */
+  private static long field(long[] words, int off, int at, int size) {
+    long w = words[off + at / Long.BYTES];
+    int shift = LITTLE ? (at % Long.BYTES) * 8 : (Long.BYTES - at % Long.BYTES - size) * 8;
+    return (w >>> shift) & (size == 4 ? 0xffff_ffffL : (1L << (size * 8)) - 1);
+  }
+
+  public static int ifindex(long[] words, int off) {
+    return (int) field(words, off, 0, 4);
+  }
+
+  /** The kernel's direction value: 0 ingress, 1 egress ({@link Direction}'s ordinals). */
+  public static int direction(long[] words, int off) {
+    return (int) field(words, off, 4, 1);
+  }
+
+  public static int family(long[] words, int off) {
+    return (int) field(words, off, 5, 1);
+  }
+
+  public static int protocol(long[] words, int off) {
+    return (int) field(words, off, 6, 1);
+  }
+
+  public static int dport(long[] words, int off) {
+    return (int) field(words, off, 12, 2);
+  }
+
+  /** Raw words {@code 2, 3} of a key are its source address, {@code 4, 5} its destination (16 bytes each). */
+  public static final int SADDR_WORD = 2;
+  public static final int DADDR_WORD = 4;
+
+  /**
+   * The address held in two raw key words (IPv4 in the first 4 bytes), e.g. {@code words[off + SADDR_WORD]} and
+   * the next one.
+   */
+  public static java.net.InetAddress address(int family, long first, long second) {
+    ByteBuffer b = ByteBuffer.allocate(16).order(ByteOrder.nativeOrder());
+    b.putLong(0, first);
+    b.putLong(8, second);
+    byte[] bytes = new byte[family == 4 ? 4 : 16];
+    b.get(0, bytes);
+    try {
+      return java.net.InetAddress.getByAddress(bytes);
+    } catch (java.net.UnknownHostException e) {
+      throw new IllegalStateException(e); // only thrown for a bad length
+    }
+  }
+
   /** The same through a caller's scratch buffer of {@link FlowKey#SIZE} bytes in native order. */
   public static FlowKey decode(long[] words, int off, ByteBuffer scratch) {
     for (int w = 0; w < KEY_WORDS; w++) {

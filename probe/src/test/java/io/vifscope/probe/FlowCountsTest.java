@@ -34,6 +34,31 @@ class FlowCountsTest {
   }
 
   @Test
+  void fieldsReadFromRawWordsAgreeWithTheDecode() {
+    ByteBuffer raw = ByteBuffer.allocate(FlowKey.SIZE).order(ByteOrder.nativeOrder());
+    FlowCounts.Builder b = new FlowCounts.Builder(KEYS.size());
+    for (FlowKey k : KEYS) {
+      k.encode(raw, 0);
+      b.add(raw, 0, 1, 1);
+    }
+    FlowCounts c = b.build();
+    long[] w = c.keyWords();
+    for (int i = 0; i < c.size(); i++) {
+      FlowKey k = KEYS.get(i);
+      int off = i * FlowCounts.KEY_WORDS;
+      assertEquals(k.ifindex(), FlowCounts.ifindex(w, off), k.toString());
+      assertEquals(k.direction().ordinal(), FlowCounts.direction(w, off), k.toString());
+      assertEquals(k.family(), FlowCounts.family(w, off), k.toString());
+      assertEquals(k.protocol(), FlowCounts.protocol(w, off), k.toString());
+      assertEquals(k.dport(), FlowCounts.dport(w, off), k.toString());
+      assertEquals(k.sourceAddress(),
+          FlowCounts.address(k.family(), w[off + FlowCounts.SADDR_WORD], w[off + FlowCounts.SADDR_WORD + 1]));
+      assertEquals(k.destinationAddress(),
+          FlowCounts.address(k.family(), w[off + FlowCounts.DADDR_WORD], w[off + FlowCounts.DADDR_WORD + 1]));
+    }
+  }
+
+  @Test
   void keysAreTheKernelsBytes() {
     // struct vs_flow_key: ifindex in host order at 0, ports in host order at 10 and 12, addresses in network
     // order from 16: the decode of the raw words must read them exactly there.

@@ -52,6 +52,8 @@ public final class AgentMetrics {
   static final String NOT_A_POLL = "(not a poll)";
 
   private final MetricsSource source;
+  /** Sums the talker window of each scrape in arrays kept from one scrape to the next. */
+  private final TalkerSeries.Aggregator talkers = new TalkerSeries.Aggregator();
   private final String version;
   private final int topPerDomain;
   private final int maxTalkerSeries;
@@ -335,8 +337,13 @@ public final class AgentMetrics {
   // ---- talkers -----------------------------------------------------------------------------------------------
 
   private List<TalkerSeries.Row> talkers(List<MetricSnapshot> out, int maxRows) {
-    WindowStats w = source.window(TALKER_WINDOW);
-    List<TalkerSeries.Row> rows = TalkerSeries.rows(w, source::resolve, topPerDomain, maxRows);
+    List<TalkerSeries.Row> rows;
+    WindowStats w;
+    synchronized (talkers) { // scrapes may overlap; the aggregator's arrays serve one at a time
+      talkers.start(source::resolve);
+      w = source.window(TALKER_WINDOW, talkers);
+      rows = talkers.rows(topPerDomain, maxRows);
+    }
     double seconds = w.seconds();
     GaugeSnapshot.Builder packets = GaugeSnapshot.builder().name("vifscope_talker_packets_per_second")
         .help("Packets per second over the last " + TALKER_WINDOW.toSeconds() + " s of the busiest talkers of each "

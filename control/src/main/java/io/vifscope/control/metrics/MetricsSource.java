@@ -1,5 +1,6 @@
 package io.vifscope.control.metrics;
 
+import io.vifscope.control.rank.FlowWindow;
 import io.vifscope.control.rank.WindowStats;
 import io.vifscope.control.resolve.Resolution;
 import io.vifscope.probe.ProbeSnapshot;
@@ -25,6 +26,9 @@ public interface MetricsSource {
 
   /** Deltas over about the last {@code window}, as the gRPC answers use them. */
   WindowStats window(Duration window);
+
+  /** The same with the flows handed to {@code flows} instead of listed (see History#window(Duration, Visitor)). */
+  WindowStats window(Duration window, FlowWindow.Visitor flows);
 
   /** Flow-map entries evicted in that window. */
   long flowEvictions(Duration window);

@@ -458,6 +458,42 @@ final class FlowTable {
    * @param packetsByIface filled with the packets of those flows per interface row (for unattributed)
    */
   FlowWindow window(Tiers.Span span, long[] packetsByIface) {
+    sumWindow(span);
+    int n = 0;
+    for (int r = 0; r < highWater; r++) {
+      if (live[r] && (sumP[r] != 0 || sumB[r] != 0)) {
+        n++;
+      }
+    }
+    FlowKey[] k = new FlowKey[n];
+    long[] p = new long[n];
+    long[] b = new long[n];
+    int i = 0;
+    for (int r = 0; r < highWater; r++) {
+      if (live[r] && (sumP[r] != 0 || sumB[r] != 0)) {
+        k[i] = FlowCounts.decode(keyWords, r * FlowCounts.KEY_WORDS, keyScratch);
+        p[i] = sumP[r];
+        b[i] = sumB[r];
+        packetsByIface[ifaceRow[r]] += sumP[r];
+        i++;
+      }
+    }
+    return new FlowWindow(n, k, p, b);
+  }
+
+  /** Like {@link #window}, handing each flow with traffic to {@code v} with its raw key: nothing allocated per flow. */
+  void visit(Tiers.Span span, long[] packetsByIface, FlowWindow.Visitor v) {
+    sumWindow(span);
+    for (int r = 0; r < highWater; r++) {
+      if (live[r] && (sumP[r] != 0 || sumB[r] != 0)) {
+        packetsByIface[ifaceRow[r]] += sumP[r];
+        v.flow(keyWords, r * FlowCounts.KEY_WORDS, sumP[r], sumB[r]);
+      }
+    }
+  }
+
+  /** Sums each row's cells over the span into sumP / sumB. */
+  private void sumWindow(Tiers.Span span) {
     Arrays.fill(sumP, 0, highWater, 0);
     Arrays.fill(sumB, 0, highWater, 0);
     for (int c : span.fineCols()) {
@@ -481,26 +517,6 @@ final class FlowTable {
         sumB[r] += wCoarseB[c][w];
       }
     }
-    int n = 0;
-    for (int r = 0; r < highWater; r++) {
-      if (live[r] && (sumP[r] != 0 || sumB[r] != 0)) {
-        n++;
-      }
-    }
-    FlowKey[] k = new FlowKey[n];
-    long[] p = new long[n];
-    long[] b = new long[n];
-    int i = 0;
-    for (int r = 0; r < highWater; r++) {
-      if (live[r] && (sumP[r] != 0 || sumB[r] != 0)) {
-        k[i] = FlowCounts.decode(keyWords, r * FlowCounts.KEY_WORDS, keyScratch);
-        p[i] = sumP[r];
-        b[i] = sumB[r];
-        packetsByIface[ifaceRow[r]] += sumP[r];
-        i++;
-      }
-    }
-    return new FlowWindow(n, k, p, b);
   }
 
   private void addColumn(int[] p, int[] b) {

@@ -1,5 +1,6 @@
 package io.vifscope.control.rank;
 
+import io.vifscope.probe.FlowCounts;
 import io.vifscope.probe.FlowKey;
 import java.util.Collections;
 import java.util.HashMap;
@@ -15,6 +16,32 @@ import java.util.Map;
  */
 public final class FlowWindow {
   public static final FlowWindow EMPTY = new FlowWindow(0, new FlowKey[0], new long[0], new long[0]);
+
+  /**
+   * Receives the flows of a window one by one instead of a FlowWindow (see {@link History#window(java.time.Duration,
+   * Visitor)}): for a reader that aggregates them, so that a window over 65k flows allocates nothing per flow.
+   */
+  @FunctionalInterface
+  public interface Visitor {
+    /**
+     * One flow with traffic in the window; its raw key is {@code words[off .. off + FlowCounts.KEY_WORDS)} (read
+     * its fields with FlowCounts' accessors), valid during the call only.
+     */
+    void flow(long[] words, int off, long packets, long bytes);
+  }
+
+  /** Hands every flow of this window to {@code v} (keys encoded into raw words, as the history holds them). */
+  public void visit(Visitor v) {
+    long[] words = new long[FlowCounts.KEY_WORDS];
+    java.nio.ByteBuffer raw = java.nio.ByteBuffer.allocate(FlowKey.SIZE).order(java.nio.ByteOrder.nativeOrder());
+    for (int i = 0; i < size; i++) {
+      keys[i].encode(raw, 0);
+      for (int w = 0; w < words.length; w++) {
+        words[w] = raw.getLong(w * Long.BYTES);
+      }
+      v.flow(words, 0, packets[i], bytes[i]);
+    }
+  }
 
   private final int size;
   private final FlowKey[] keys;

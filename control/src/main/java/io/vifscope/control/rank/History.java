@@ -186,13 +186,29 @@ public final class History {
    * WindowStats#seconds()} says exactly how long it is; it is 0, with no data, until two polls have been added.
    */
   public synchronized WindowStats window(Duration window) {
+    return window(window, null);
+  }
+
+  /**
+   * The same window with its flows handed to {@code flowVisitor} (under this history's lock, raw keys, nothing
+   * allocated per flow) instead of listed: the returned stats have no flows ({@link WindowStats#flowWindow()} is
+   * empty), the rest is as {@link #window(Duration)} gives it. For the metrics endpoint, which aggregates the flows
+   * of every scrape and keeps none. With a null visitor, exactly {@link #window(Duration)}.
+   */
+  public synchronized WindowStats window(Duration window, FlowWindow.Visitor flowVisitor) {
     Tiers.Span span = tiers.span(saturatedNanos(window));
     if (span == null) {
       return new WindowStats(0, tiers.latest() < 0 ? 0 : tiers.latestNanos(), FlowWindow.EMPTY, Map.of(), Map.of(),
           List.of(), List.of(), Map.of(), Map.of(), names);
     }
     long[] flowPacketsByIface = new long[interfaces.highWater()];
-    FlowWindow flowWindow = flows.window(span, flowPacketsByIface);
+    FlowWindow flowWindow;
+    if (flowVisitor == null) {
+      flowWindow = flows.window(span, flowPacketsByIface);
+    } else {
+      flows.visit(span, flowPacketsByIface, flowVisitor);
+      flowWindow = FlowWindow.EMPTY;
+    }
 
     Map<IfaceKey, long[]> ifaceWindow = new HashMap<>();
     Map<IfaceKey, long[]> evicted = new HashMap<>();

@@ -4,6 +4,7 @@ import io.grpc.BindableService;
 import io.vifscope.control.cli.Main;
 import io.vifscope.control.metrics.DomainCounters;
 import io.vifscope.control.metrics.MetricsSource;
+import io.vifscope.control.rank.FlowWindow;
 import io.vifscope.control.rank.History;
 import io.vifscope.control.rank.Services;
 import io.vifscope.control.rank.WindowStats;
@@ -247,6 +248,16 @@ public final class Agent implements AutoCloseable, AgentState, MetricsSource {
       }
     }
     return w;
+  }
+
+  @Override
+  public synchronized WindowStats window(Duration window, FlowWindow.Visitor flows) {
+    WindowStats cached = windows.get(window);
+    if (cached != null) { // a query built it since the last poll: its flows are listed already
+      cached.flowWindow().visit(flows);
+      return cached;
+    }
+    return history.window(window, flows);
   }
 
   // ---- MetricsSource ----------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 package io.vifscope.control.metrics;
 
+import io.vifscope.control.rank.FlowWindow;
 import io.vifscope.control.rank.WindowStats;
 import io.vifscope.control.resolve.Domain;
 import io.vifscope.control.resolve.GuestNic;
@@ -107,6 +108,13 @@ final class FixtureSource implements MetricsSource {
   public WindowStats window(Duration window) {
     return new WindowStats(windowSeconds, 1, windowFlows, Map.of(), Map.of(), List.of(), List.of(), Map.of(),
         Map.of(), Map.of());
+  }
+
+  @Override
+  public WindowStats window(Duration window, FlowWindow.Visitor flows) {
+    WindowStats w = window(window);
+    w.flowWindow().visit(flows);
+    return w;
   }
 
   @Override
