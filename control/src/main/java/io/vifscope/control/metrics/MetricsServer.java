@@ -4,6 +4,7 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufOutputStream;
 import io.netty.buffer.Unpooled;
+import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -109,6 +110,10 @@ public final class MetricsServer implements AutoCloseable {
         .group(loop)
         .channel(NioServerSocketChannel.class)
         .option(ChannelOption.SO_BACKLOG, 64)
+        // A scrape every 15 s or so needs no buffer pool: unpooled buffers go back to the system when released,
+        // where a pool would keep its chunks (megabytes) for the life of the agent.
+        .option(ChannelOption.ALLOCATOR, UnpooledByteBufAllocator.DEFAULT)
+        .childOption(ChannelOption.ALLOCATOR, UnpooledByteBufAllocator.DEFAULT)
         .childHandler(new ChannelInitializer<SocketChannel>() {
           @Override
           protected void initChannel(SocketChannel ch) {

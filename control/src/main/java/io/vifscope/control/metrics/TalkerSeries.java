@@ -76,7 +76,7 @@ public final class TalkerSeries {
     private long[] keys;
     private long[] packets;
     private long[] bytes;
-    /** Open addressing over talker indices: index + 1, 0 for empty; a power of two, twice the capacity. */
+    /** Open addressing over talker indices: index + 1, 0 for empty; a power of two, at least twice the talkers. */
     private int[] slots;
 
     public Aggregator() {
@@ -291,7 +291,7 @@ public final class TalkerSeries {
       packets = packets == null ? new long[n] : java.util.Arrays.copyOf(packets, n);
       bytes = bytes == null ? new long[n] : java.util.Arrays.copyOf(bytes, n);
       capacity = n;
-      slots = new int[Integer.highestOneBit(n) << 2];
+      slots = new int[Integer.highestOneBit(n) << 1]; // at most half full
       int mask = slots.length - 1;
       for (int t = 0; t < size; t++) {
         int b = t * K;

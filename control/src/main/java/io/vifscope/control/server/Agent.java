@@ -33,6 +33,9 @@ import io.vifscope.proto.v1.ProgramCost;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.lang.management.MemoryUsage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -59,8 +62,10 @@ public final class Agent implements AutoCloseable, AgentState, MetricsSource {
   private static final Duration SOURCE_TIMEOUT = Duration.ofSeconds(5);
   /** Distinct window lengths kept between two polls (top asks three, diagnose one, tools a few more). */
   private static final int MAX_CACHED_WINDOWS = 8;
-  /** Polls between two returns of the C heap's free memory to the kernel ({@link NativeHeap#trim()}). */
+  /** Polls between two returns of unused memory to the kernel ({@link #returnMemory()}). */
   private static final int TRIM_EVERY_POLLS = 60;
+  /** Garbage the old generation may hold before {@link #returnMemory()} collects it (below, not worth a pause). */
+  private static final long OLD_GARBAGE_BYTES = 8L << 20;
   private static final String[] KERNEL_STATS = {"rx_dropped", "tx_dropped", "rx_errors", "tx_errors"};
 
   /** One poll's kernel drop and error counters (/sys/class/net), for ListInterfaces. */
@@ -195,9 +200,33 @@ public final class Agent implements AutoCloseable, AgentState, MetricsSource {
     }
     domainCounters.add(s, this::resolve);
     if (polls.incrementAndGet() % TRIM_EVERY_POLLS == 0) {
-      NativeHeap.trim(); // the C heap (libvirt's XML, JNA) keeps what it freed until asked
+      returnMemory();
     }
     lastPollNanos = System.nanoTime() - started;
+  }
+
+  /**
+   * Gives memory the agent no longer uses back to the kernel, once a minute. The serial collector (the launcher's
+   * choice) collects the old generation only when it is full and shrinks it only after a full collection, so the
+   * tables of a query or scrape that a young collection happened to promote stay in the RSS until then. When the
+   * old generation holds more than {@link #OLD_GARBAGE_BYTES} beyond what its last collection left, one full
+   * collection (tens of ms at 65k flows, in the poller's thread) compacts it and the heap free ratios shrink it;
+   * G1's periodic collections do the same for G1. Then malloc_trim returns the C heap's free memory (libvirt's XML,
+   * JNA, libbpf), which glibc keeps until asked.
+   */
+  private static void returnMemory() {
+    for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+      MemoryUsage afterLast = pool.getCollectionUsage();
+      if (pool.getType() != MemoryType.HEAP || afterLast == null
+          || !(pool.getName().contains("Old") || pool.getName().contains("Tenured"))) {
+        continue;
+      }
+      if (pool.getUsage().getUsed() - afterLast.getUsed() > OLD_GARBAGE_BYTES) {
+        System.gc();
+      }
+      break;
+    }
+    NativeHeap.trim();
   }
 
   private static long readStat(String ifname, String stat) {
