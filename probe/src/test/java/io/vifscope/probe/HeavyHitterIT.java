@@ -19,6 +19,8 @@ import org.junit.jupiter.api.Test;
 class HeavyHitterIT {
   private static final int FLOW_ENTRIES = 2048;
   private static final int SOURCES = 200_000;
+  /** Packets a heavy flow may lose while the admission filter holds its first one (see the assertion). */
+  private static final int MAX_ADMISSION_LOSS = 3;
 
   @Test
   void heavySourcesAreCountedExactlyWhileTheMapOverflows() throws Exception {
@@ -48,9 +50,17 @@ class HeavyHitterIT {
       }
       JsonObject heavy = truth.getAsJsonObject("sources");
       assertEquals(5, heavy.size(), "five heavy sources: " + heavy);
+      long heavyShort = 0;
       for (String src : heavy.keySet()) {
         long expected = heavy.getAsJsonObject(src).get("packets").getAsLong();
-        assertEquals(expected, seen.getOrDefault(InetAddress.getByName(src), 0L), "heavy source " + src);
+        long got = seen.getOrDefault(InetAddress.getByName(src), 0L);
+        // Exact, but for the admission filter's documented cost (netdev.bpf.c, flow_admission): a heavy flow's
+        // held first packet is lost when a spoofed packet takes its slot before the flow's second packet comes,
+        // about a 1-in-500 chance per heavy flow here (16 random packets between two of one heavy source, 8,192
+        // slots). A flow that loses it is admitted on its next pair, so at most a few packets, never a share.
+        assertTrue(got <= expected && got >= expected - MAX_ADMISSION_LOSS, "heavy source " + src + ": " + got
+            + " of " + expected + " (at most " + MAX_ADMISSION_LOSS + " held first packets may be lost)");
+        heavyShort += expected - got;
       }
       long distinct = truth.getAsJsonObject("random_sources").get("distinct").getAsLong();
       assertTrue(distinct > 20L * FLOW_ENTRIES, "far more sources than entries: " + distinct);
@@ -70,6 +80,7 @@ class HeavyHitterIT {
       assertTrue(evicted >= 0 && inserts < FLOW_ENTRIES, "spoofed flows never reached the LRU: " + inserts);
       assertTrue(unattributed > 0 && unattributed <= oneShot, "unattributed " + unattributed + " of " + received
           + " is what the one-packet flows hold (" + oneShot + " over both hooks)");
+      assertTrue(heavyShort <= unattributed, "what a heavy source lost is in the unattributed traffic: " + heavyShort);
       assertTrue(s1.flows().size() <= FLOW_ENTRIES, "map never exceeds its size: " + s1.flows().size());
     }
   }
