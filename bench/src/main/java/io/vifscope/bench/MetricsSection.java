@@ -228,9 +228,10 @@ final class MetricsSection implements Section {
             ? String.format(Locale.ROOT, "the agent without the endpoint already exceeds it (%s in the same run, "
                 + "section 4's goal); the endpoint adds %+.0f MiB", mib(rssOff), (rssOn - rssOff) / 1048576.0)
             : String.format(Locale.ROOT, "without the endpoint the agent is within it (%s in the same run); the "
-                + "endpoint adds %+.0f MiB: the talker aggregator's arrays, kept from one scrape to the next (about "
-                + "70 bytes per talker), the HTTP server's threads and buffers, and the classes of the exposition",
-                mib(rssOff), (rssOn - rssOff) / 1048576.0)));
+                + "endpoint adds %+.0f MiB in this run (one sample each way): its classes and compiled code, the "
+                + "talker aggregator's arrays (kept between scrapes, about 70 bytes per talker), the HTTP server's "
+                + "threads, and whatever larger the old generation was when sampled (the serial collector shrinks it "
+                + "only after a full collection)", mib(rssOff), (rssOn - rssOff) / 1048576.0)));
     return r;
   }
 
