@@ -237,15 +237,18 @@ final class MapReadSection implements Section {
               + "; the map holds " + entries);
         }
       }
-      double msPerRead = (System.nanoTime() - t0) / 1e6 / reads;
-      double gcPerRead = (gcPauseMillis() - gcBefore) / (double) reads;
-      Map<String, Double> m = new LinkedHashMap<>();
-      m.put("ms", msPerRead);
-      m.put("us_per_1k", msPerRead * 1e3 / (entries / 1000.0));
-      m.put("gc_ms", gcPerRead);
-      m.put("ms_without_gc", msPerRead - gcPerRead);
-      return m;
+      return sample((System.nanoTime() - t0) / 1e6 / reads, entries, (gcPauseMillis() - gcBefore) / (double) reads);
     }
+  }
+
+  /** One sample's values: ms per read, µs per 1k entries read, and the GC pause time that fell within it. */
+  private static Map<String, Double> sample(double msPerRead, int entriesPerRead, double gcPerRead) {
+    Map<String, Double> m = new LinkedHashMap<>();
+    m.put("ms", msPerRead);
+    m.put("us_per_1k", msPerRead * 1e3 / (entriesPerRead / 1000.0));
+    m.put("gc_ms", gcPerRead);
+    m.put("ms_without_gc", msPerRead - gcPerRead);
+    return m;
   }
 
   private static String journalName(int changed) {
@@ -287,14 +290,7 @@ final class MapReadSection implements Section {
           throw new IllegalStateException(name + ": " + a + ", decoded " + flows.size() + "; expected " + changed);
         }
       }
-      double msPerRead = timed / 1e6 / reads;
-      double gcPerRead = (gcPauseMillis() - gcBefore) / (double) reads;
-      Map<String, Double> m = new LinkedHashMap<>();
-      m.put("ms", msPerRead);
-      m.put("us_per_1k", msPerRead * 1e3 / (changed / 1000.0));
-      m.put("gc_ms", gcPerRead);
-      m.put("ms_without_gc", msPerRead - gcPerRead);
-      return m;
+      return sample(timed / 1e6 / reads, changed, (gcPauseMillis() - gcBefore) / (double) reads);
     }
   }
 

@@ -188,11 +188,6 @@ public final class TalkerSeries {
       return out;
     }
 
-    /** Talkers summed since {@link #start}. */
-    public int talkers() {
-      return size;
-    }
-
     private int group(int t) {
       return (int) (keys[t * K] >>> 32);
     }
