@@ -725,16 +725,20 @@ static long read_cpu(__u32 cpu, void *ctx)
 
 	if (!pos)
 		return 1;
+	/*
+	 * read is the length this half had when last read, past VS_JOURNAL_SLOTS too: appends beyond the slots
+	 * were lost, and are reported once, by the read that first sees them (not again before reuse).
+	 */
 	__u32 len = *(volatile __u32 *)&pos->len;
-	if (len > VS_JOURNAL_SLOTS) {
-		a->overflow = 1;
-		len = VS_JOURNAL_SLOTS;
-	}
 	__u32 from = pos->read;
-	if (!a->skip_read && from < len) {
+	if (len > VS_JOURNAL_SLOTS && len > from)
+		a->overflow = 1;
+	__u32 end = len < VS_JOURNAL_SLOTS ? len : VS_JOURNAL_SLOTS;
+	__u32 start = from < VS_JOURNAL_SLOTS ? from : VS_JOURNAL_SLOTS;
+	if (!a->skip_read && start < end) {
 		a->cpu = cpu;
-		a->from = from;
-		bpf_loop(len - from, read_entry, a, 0);
+		a->from = start;
+		bpf_loop(end - start, read_entry, a, 0);
 	}
 	if (a->reset) {
 		pos->len = 0;

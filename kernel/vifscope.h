@@ -94,7 +94,8 @@ struct vs_flow_stats {
 /* Map journal_pos: per-CPU array, one entry per half (generation & 1). */
 struct vs_journal_pos {
 	__u32 len;			/* appends this generation, counted past VS_JOURNAL_SLOTS on overflow */
-	__u32 read;			/* entries journal_advance has read */
+	__u32 read;			/* len when journal_advance last read this half (entries past
+					 * VS_JOURNAL_SLOTS were never stored) */
 };
 
 /* Map flow_changes: array, written by journal_advance, read back by user space (entries [0, records)). */
