@@ -132,8 +132,9 @@ final class ServiceSection implements Section {
               + "between full reads, whose cost follows the flows that changed, and a walk of the whole map every 30 "
               + "polls; the agent's own decode and deltas take a few ms"));
       r.goal(Goal.of("Agent RSS", "≤ 192 MiB", String.format(Locale.ROOT, "%.0f MiB", rss / 1048576.0),
-          rss <= 192L << 20, "the JVM's heap (the history's cells: 8 bytes per flow and slot), metaspace, "
-              + "code and the transient tables of 2,000 queries over 65k flows together exceed it"));
+          rss <= 192L << 20, "the JVM's heap (the history: about 130 bytes per flow, and 12 per slot in "
+              + "which it talked), metaspace, code and the transient tables of 2,000 queries over 65k flows together "
+              + "exceed it"));
       r.goal(Goal.of("Flood start to first correct ranking", "≤ 2 s", String.format(Locale.ROOT, "%.2f s (max %.2f s)",
           ans.median(), ans.max()), ans.max() <= 2, "one poll interval plus the 2 s window's first poll"));
     }

@@ -17,12 +17,16 @@ import java.util.Arrays;
  *       through a free list, and a key-to-row hash index (open addressing, linear probing, backward-shift
  *       deletion) over the kernel's raw key words is kept across polls, so a poll allocates nothing per known
  *       flow: a known flow is found by hashing and comparing six longs, and only a new flow's key is decoded.
- *   <li>Cells are column-major ({@code cells[slot][row]}): a poll writes one column, a window adds whole
- *       columns into a scratch sum, both sequential in memory.
- *   <li>A cell is an {@code int}: 8 bytes per flow and slot for packets and bytes. A flow whose packets or
- *       bytes in one slot (a coarse slot is 10 s) do not fit is promoted, for the rest of its life in the
- *       map, to a row of {@code long} cells in a separate <em>wide</em> store (a flow at 100 Gbit/s moves 12.5
- *       GB a second). Wide rows are few: the wire bounds how many flows can each carry 2 GiB per slot.
+ *   <li>Cells are column-major, a {@link SlotCells} per slot: a poll writes one fine column and the open
+ *       coarse one, a window adds whole columns into a scratch sum. A column holds only the rows with traffic
+ *       in its slot (12 bytes each) until most rows have some, then a cell for every row (8 bytes each): a
+ *       flow costs its slots' cells only while it talks, and the table never costs more than a cell per row
+ *       and slot. A flood of 65,536 flows that each talk a few seconds a minute costs a few MB of cells,
+ *       not the 40 MB that a cell per row and slot would (73 slots with 2 minutes of history).
+ *   <li>A cell is an {@code int}, for packets and for bytes. A flow whose packets or bytes in one slot (a coarse
+ *       slot is 10 s) do not fit is promoted, for the rest of its life in the map, to a row of {@code long}
+ *       cells in a separate <em>wide</em> store (a flow at 100 Gbit/s moves 12.5 GB a second). Wide rows are
+ *       few: the wire bounds how many flows can each carry 2 GiB per slot.
  * </ul>
  *
  * <p>Invariant: every cell of a row outside its flow's lifetime is zero. A column is zeroed when its slot
@@ -66,10 +70,21 @@ final class FlowTable {
   /** Hash index: row + 1, 0 for empty; length a power of two, at least twice the capacity. */
   private int[] slots;
 
-  private final int[][] fineP;
-  private final int[][] fineB;
-  private final int[][] coarseP;
-  private final int[][] coarseB;
+  private final SlotCells[] fine;
+  private final SlotCells[] coarse;
+  /** Row to entry + 1 in the open fine column, and in the open coarse one (see {@link SlotCells}). */
+  private int[] fineIndex;
+  private int[] coarseIndex;
+  private int openCoarse;
+  /** How the tier's last closed column ended: its form and entries start the next one. */
+  private boolean fineDense;
+  private int fineEntries;
+  private boolean coarseDense;
+  private int coarseEntries;
+  /** Rows leaving in this poll, marked for one pass over the columns. */
+  private boolean[] gone;
+  private int[] goneRows = new int[64];
+  private int goneCount;
 
   private int wideCapacity = INITIAL_WIDE;
   private int wideHighWater;
@@ -91,10 +106,15 @@ final class FlowTable {
   FlowTable(Tiers tiers, DeltaTable<IfaceKey> ifaces) {
     this.tiers = tiers;
     this.ifaces = ifaces;
-    fineP = new int[tiers.fineSlots][];
-    fineB = new int[tiers.fineSlots][];
-    coarseP = new int[tiers.coarseColumns()][];
-    coarseB = new int[tiers.coarseColumns()][];
+    fine = new SlotCells[tiers.fineSlots];
+    for (int c = 0; c < fine.length; c++) {
+      fine[c] = new SlotCells();
+    }
+    coarse = new SlotCells[tiers.coarseColumns()];
+    for (int c = 0; c < coarse.length; c++) {
+      coarse[c] = new SlotCells();
+    }
+    openCoarse = tiers.coarseCol(0);
     wFineP = new long[tiers.fineSlots][INITIAL_WIDE];
     wFineB = new long[tiers.fineSlots][INITIAL_WIDE];
     wCoarseP = new long[tiers.coarseColumns()][INITIAL_WIDE];
@@ -109,16 +129,19 @@ final class FlowTable {
 
   /** Zeroes a fine column before the poll that fills it. */
   void openFine(int col) {
-    Arrays.fill(fineP[col], 0, highWater, 0);
-    Arrays.fill(fineB[col], 0, highWater, 0);
+    fine[col].open(fineDense, fineEntries, capacity, highWater);
     Arrays.fill(wFineP[col], 0, wideHighWater, 0);
     Arrays.fill(wFineB[col], 0, wideHighWater, 0);
   }
 
   /** Zeroes a coarse column before the slot that fills it. */
   void openCoarse(int col) {
-    Arrays.fill(coarseP[col], 0, highWater, 0);
-    Arrays.fill(coarseB[col], 0, highWater, 0);
+    SlotCells last = coarse[openCoarse];
+    last.close(coarseIndex, highWater);
+    coarseDense = last.dense();
+    coarseEntries = last.entries();
+    coarse[col].open(coarseDense, coarseEntries, capacity, highWater);
+    openCoarse = col;
     Arrays.fill(wCoarseP[col], 0, wideHighWater, 0);
     Arrays.fill(wCoarseB[col], 0, wideHighWater, 0);
   }
@@ -177,8 +200,15 @@ final class FlowTable {
     if (complete) {
       for (int r = 0; r < highWater; r++) {
         if (live[r] && seenPoll[r] != poll) {
-          vanish(r);
+          if (goneCount == goneRows.length) {
+            goneRows = Arrays.copyOf(goneRows, goneCount * 2);
+          }
+          goneRows[goneCount++] = r;
+          gone[r] = true;
         }
+      }
+      if (goneCount > 0) {
+        vanishGone();
       }
     }
     int needed = size + pendingCount;
@@ -202,12 +232,15 @@ final class FlowTable {
       }
     }
     pendingCount = 0;
+    fine[fc].close(fineIndex, highWater);
+    fineDense = fine[fc].dense();
+    fineEntries = fine[fc].entries();
   }
 
   /**
    * The capacity to grow to for {@code needed} rows: an eighth more, in steps of {@link #GROWTH_STEP} rows,
-   * never past the kernel map's size when that holds them. Every row costs 8 bytes per slot (91 slots at the
-   * defaults), so doubling would leave up to half of the table's memory unused.
+   * never past the kernel map's size when that holds them. Every row costs about 130 bytes, and 8 more in each
+   * dense column (up to 91 at the defaults), so doubling would leave up to half of the table's memory unused.
    */
   static int grownCapacity(int needed, int mapCapacity) {
     long target = (long) needed + needed / 8;
@@ -222,20 +255,19 @@ final class FlowTable {
   private void record(int r, int fc, int cc, long dp, long db) {
     int w = wideOf[r];
     if (w == 0) {
-      long cp = coarseP[cc][r] + dp;
-      long cb = coarseB[cc][r] + db;
+      SlotCells c = coarse[cc];
+      long cp = c.packetsOf(r, coarseIndex) + dp;
+      long cb = c.bytesOf(r, coarseIndex) + db;
       // Deltas are never negative and the coarse cell holds at least the fine one: checking it suffices.
       if (cp <= Integer.MAX_VALUE && cb <= Integer.MAX_VALUE) {
-        fineP[fc][r] = (int) dp;
-        fineB[fc][r] = (int) db;
-        coarseP[cc][r] = (int) cp;
-        coarseB[cc][r] = (int) cb;
+        fine[fc].add(r, (int) dp, (int) db, fineIndex, capacity);
+        c.add(r, (int) dp, (int) db, coarseIndex, capacity);
         return;
       }
       w = promote(r);
     }
-    wFineP[fc][w - 1] = dp;
-    wFineB[fc][w - 1] = db;
+    wFineP[fc][w - 1] += dp;
+    wFineB[fc][w - 1] += db;
     wCoarseP[cc][w - 1] += dp;
     wCoarseB[cc][w - 1] += db;
   }
@@ -251,17 +283,21 @@ final class FlowTable {
       }
       w = wideHighWater++;
     }
-    for (int c = 0; c < fineP.length; c++) {
-      wFineP[c][w] = fineP[c][r];
-      wFineB[c][w] = fineB[c][r];
-      fineP[c][r] = 0;
-      fineB[c][r] = 0;
+    for (int c = 0; c < fine.length; c++) {
+      int at = fine[c].find(r);
+      wFineP[c][w] = at < 0 ? 0 : fine[c].packetsAt(at);
+      wFineB[c][w] = at < 0 ? 0 : fine[c].bytesAt(at);
+      if (at >= 0) {
+        fine[c].zeroAt(at);
+      }
     }
-    for (int c = 0; c < coarseP.length; c++) {
-      wCoarseP[c][w] = coarseP[c][r];
-      wCoarseB[c][w] = coarseB[c][r];
-      coarseP[c][r] = 0;
-      coarseB[c][r] = 0;
+    for (int c = 0; c < coarse.length; c++) {
+      int at = coarse[c].find(r);
+      wCoarseP[c][w] = at < 0 ? 0 : coarse[c].packetsAt(at);
+      wCoarseB[c][w] = at < 0 ? 0 : coarse[c].bytesAt(at);
+      if (at >= 0) {
+        coarse[c].zeroAt(at);
+      }
     }
     wideRow[w] = r;
     wideOf[r] = w + 1;
@@ -284,28 +320,54 @@ final class FlowTable {
   }
 
   /**
-   * A flow left the map: what it counted up to its last read stays in every held slot, as evicted traffic of
-   * its interface and direction; its own row goes.
+   * The flows of the rows in {@code goneRows} left the map: what each counted up to its last read stays in every
+   * held slot, as evicted traffic of its interface and direction; its own row goes. One pass over the columns
+   * serves them all (a row's cells are found by scanning a sparse column).
    */
-  private void vanish(int r) {
+  private void vanishGone() {
+    long poll = tiers.latest();
+    for (long i = Math.max(1, poll - tiers.fineSlots + 1); i < poll; i++) {
+      long interval = i;
+      int c = tiers.fineCol(i);
+      fine[c].takeRows(gone, highWater, (r, p, b) -> {
+        ifaces.addFine(c, ifaceRow[r], History.IF_EVICTED_PACKETS, p, interval);
+        ifaces.addFine(c, ifaceRow[r], History.IF_EVICTED_BYTES, b, interval);
+      });
+    }
+    long k = tiers.coarseFactor;
+    for (long j = Math.max(0, tiers.completed() - tiers.coarseSlots); j <= tiers.completed(); j++) {
+      long end = (j + 1) * k;
+      int c = tiers.coarseCol(j);
+      coarse[c].takeRows(gone, highWater, (r, p, b) -> {
+        ifaces.addCoarse(c, ifaceRow[r], History.IF_EVICTED_PACKETS, p, end);
+        ifaces.addCoarse(c, ifaceRow[r], History.IF_EVICTED_BYTES, b, end);
+      });
+    }
+    for (int g = 0; g < goneCount; g++) {
+      int r = goneRows[g];
+      gone[r] = false;
+      if (wideOf[r] != 0) {
+        vanishWide(r, wideOf[r] - 1);
+      }
+      ifaces.release(ifaceRow[r]);
+      unlink(r);
+      live[r] = false;
+      size--;
+      freeRows[freeCount++] = r;
+    }
+    goneCount = 0;
+  }
+
+  /** A wide row's part of {@link #vanishGone}: its long cells, into evicted traffic. */
+  private void vanishWide(int r, int w) {
     long poll = tiers.latest();
     int ir = ifaceRow[r];
-    int w = wideOf[r] - 1;
     for (long i = Math.max(firstInterval[r], poll - tiers.fineSlots + 1); i < poll; i++) {
       int c = tiers.fineCol(i);
-      long p;
-      long b;
-      if (w < 0) {
-        p = fineP[c][r];
-        b = fineB[c][r];
-        fineP[c][r] = 0;
-        fineB[c][r] = 0;
-      } else {
-        p = wFineP[c][w];
-        b = wFineB[c][w];
-        wFineP[c][w] = 0;
-        wFineB[c][w] = 0;
-      }
+      long p = wFineP[c][w];
+      long b = wFineB[c][w];
+      wFineP[c][w] = 0;
+      wFineB[c][w] = 0;
       if (p != 0 || b != 0) {
         ifaces.addFine(c, ir, History.IF_EVICTED_PACKETS, p, i);
         ifaces.addFine(c, ir, History.IF_EVICTED_BYTES, b, i);
@@ -315,33 +377,17 @@ final class FlowTable {
     for (long j = Math.max((firstInterval[r] - 1) / k, tiers.completed() - tiers.coarseSlots);
         j <= tiers.completed(); j++) {
       int c = tiers.coarseCol(j);
-      long p;
-      long b;
-      if (w < 0) {
-        p = coarseP[c][r];
-        b = coarseB[c][r];
-        coarseP[c][r] = 0;
-        coarseB[c][r] = 0;
-      } else {
-        p = wCoarseP[c][w];
-        b = wCoarseB[c][w];
-        wCoarseP[c][w] = 0;
-        wCoarseB[c][w] = 0;
-      }
+      long p = wCoarseP[c][w];
+      long b = wCoarseB[c][w];
+      wCoarseP[c][w] = 0;
+      wCoarseB[c][w] = 0;
       if (p != 0 || b != 0) {
         ifaces.addCoarse(c, ir, History.IF_EVICTED_PACKETS, p, (j + 1) * k);
         ifaces.addCoarse(c, ir, History.IF_EVICTED_BYTES, b, (j + 1) * k);
       }
     }
-    if (w >= 0) {
-      wideFree[wideFreeCount++] = w;
-      wideOf[r] = 0;
-    }
-    ifaces.release(ir);
-    unlink(r);
-    live[r] = false;
-    size--;
-    freeRows[freeCount++] = r;
+    wideFree[wideFreeCount++] = w;
+    wideOf[r] = 0;
   }
 
   private int allocate(long[] words, int off, int h) {
@@ -370,13 +416,14 @@ final class FlowTable {
     firstInterval = firstInterval == null ? new long[n] : Arrays.copyOf(firstInterval, n);
     seenPoll = seenPoll == null ? new long[n] : Arrays.copyOf(seenPoll, n);
     wideOf = wideOf == null ? new int[n] : Arrays.copyOf(wideOf, n);
-    for (int c = 0; c < fineP.length; c++) {
-      fineP[c] = fineP[c] == null ? new int[n] : Arrays.copyOf(fineP[c], n);
-      fineB[c] = fineB[c] == null ? new int[n] : Arrays.copyOf(fineB[c], n);
+    gone = gone == null ? new boolean[n] : Arrays.copyOf(gone, n);
+    fineIndex = fineIndex == null ? new int[n] : Arrays.copyOf(fineIndex, n);
+    coarseIndex = coarseIndex == null ? new int[n] : Arrays.copyOf(coarseIndex, n);
+    for (SlotCells c : fine) {
+      c.grow(n);
     }
-    for (int c = 0; c < coarseP.length; c++) {
-      coarseP[c] = coarseP[c] == null ? new int[n] : Arrays.copyOf(coarseP[c], n);
-      coarseB[c] = coarseB[c] == null ? new int[n] : Arrays.copyOf(coarseB[c], n);
+    for (SlotCells c : coarse) {
+      c.grow(n);
     }
     sumP = new long[n];
     sumB = new long[n];
@@ -497,10 +544,10 @@ final class FlowTable {
     Arrays.fill(sumP, 0, highWater, 0);
     Arrays.fill(sumB, 0, highWater, 0);
     for (int c : span.fineCols()) {
-      addColumn(fineP[c], fineB[c]);
+      fine[c].addTo(sumP, sumB, highWater);
     }
     for (int c : span.coarseCols()) {
-      addColumn(coarseP[c], coarseB[c]);
+      coarse[c].addTo(sumP, sumB, highWater);
     }
     // Wide rows have zero int cells, so they got nothing above.
     for (int w = 0; w < wideHighWater; w++) {
@@ -519,19 +566,16 @@ final class FlowTable {
     }
   }
 
-  private void addColumn(int[] p, int[] b) {
-    long[] sp = sumP;
-    long[] sb = sumB;
-    for (int r = 0; r < highWater; r++) {
-      sp[r] += p[r];
-      sb[r] += b[r];
-    }
-  }
-
   /** Heap held, roughly. */
   long bytes() {
-    long perRow = Sizes.ints(capacity) * 4 + capacity + Sizes.longs(capacity) * (6 + FlowCounts.KEY_WORDS);
-    long cells = (long) (fineP.length + coarseP.length) * 2 * Sizes.ints(capacity);
+    long perRow = Sizes.ints(capacity) * 6 + 2L * capacity + Sizes.longs(capacity) * (6 + FlowCounts.KEY_WORDS);
+    long cells = 0;
+    for (SlotCells c : fine) {
+      cells += c.heapBytes();
+    }
+    for (SlotCells c : coarse) {
+      cells += c.heapBytes();
+    }
     long wide = (long) (wFineP.length + wCoarseP.length) * 2 * Sizes.longs(wideCapacity) + Sizes.ints(wideCapacity) * 2;
     return 256 + perRow + cells + wide + Sizes.ints(slots.length);
   }

@@ -40,12 +40,14 @@ import java.util.Map;
  * is the exact time between its two boundary polls from their timestamps, so rates are exact for the time
  * covered even when polls jitter.
  *
- * <p><b>Memory.</b> Per flow present: 8 bytes per slot (int packets and bytes; a flow that overflows an int in
- * some slot moves to long cells, so 100 Gbit/s per flow is counted exactly), 91 slots by default, plus about
- * 125 bytes of bookkeeping, its raw 48-byte key included (keys are decoded only for the windows that return
- * them): about 0.85 KB. Rows grow by an eighth, in steps of 4,096: about 63 MB for 65,536 flows (73,728 rows),
- * the same after an hour as after five minutes. Small tables (interfaces, CPUs, devices, counters) use long
- * cells.
+ * <p><b>Memory.</b> Per flow present: about 130 bytes of bookkeeping, its raw 48-byte key included (keys are
+ * decoded only for the windows that return them), plus its cells: 12 bytes for each slot in which it had traffic
+ * (int packets and bytes and its row; a flow that overflows an int in some slot moves to long cells, so 100
+ * Gbit/s per flow is counted exactly). A slot in which most rows had traffic holds 8 bytes for every row instead
+ * (see {@link SlotCells}), so the worst case, every flow talking in every slot, is 8 bytes per flow and slot, 91
+ * slots by default: about 56 MB for 65,536 flows (73,728 rows; rows grow by an eighth, in steps of 4,096), the
+ * same after an hour as after five minutes. Flows that talk a few seconds a minute cost a few MB. Small tables
+ * (interfaces, CPUs, devices, counters) use long cells.
  *
  * <p>Thread safety: all methods synchronize on the history; the poller adds while the service reads.
  */

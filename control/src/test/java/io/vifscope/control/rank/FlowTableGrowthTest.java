@@ -5,7 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 
-/** How the flow table grows: every row costs 8 bytes per slot, so it grows by an eighth, not by doubling. */
+/**
+ * How the flow table grows: a row costs about 130 bytes, and 8 more in every dense slot, so it grows by an eighth,
+ * not by doubling.
+ */
 class FlowTableGrowthTest {
   @Test
   void growsByAnEighthInWholeSteps() {

@@ -591,30 +591,55 @@ class HistoryTest {
 
   @Test
   void randomChurnMatchesWhatWasSent() {
+    churn(7, i -> 3, List.of(5, 59, 61, 99, 137, 300, 301, 455, 600), 8, Integer.MAX_VALUE, 50);
+  }
+
+  /**
+   * Flows talk in phases: all of them, one in twenty, none, all again, and bursts of all among one in twenty. The
+   * table's columns hold only the rows with traffic while few talk and a cell per row while most do (the table's
+   * first 1,024 rows here, for about 900 flows), so each phase turns them from one form to the other, inside a slot too; windows
+   * across the changes must still match what was sent.
+   */
+  @Test
+  void flowsTalkingInPhasesMatchWhatWasSent() {
+    // Quarters of the flows that talk in an interval: 4 all, 3 most, 0 none, -1 one in twenty.
+    java.util.function.IntUnaryOperator phase = i -> i > 600 ? 3 : i > 500 ? (i % 23 == 0 ? 4 : -1)
+        : i > 350 ? 4 : i > 280 ? 0 : i > 200 ? -1 : 4;
+    churn(13, phase, List.of(60, 150, 199, 205, 211, 230, 281, 290, 351, 352, 355, 361, 420, 501, 506, 621, 690), 24, 900, 5_000);
+  }
+
+  /**
+   * Random flows come (up to {@code arrivals} - 1 an interval), talk and leave; windows are checked against what
+   * was sent at the polls in {@code checkAt}. One burst in {@code hugeOneIn} is 100,000 times larger than a
+   * wire could carry in a slot, so that its flow moves to the wide cells.
+   */
+  private void churn(long seed, java.util.function.IntUnaryOperator quarters, List<Integer> checkAt, int arrivals,
+      int maxLive, int hugeOneIn) {
     History h = fiveMinutes();
     FakeKernel k = new FakeKernel();
-    java.util.Random rnd = new java.util.Random(7);
+    java.util.Random rnd = new java.util.Random(seed);
     IfaceKey[] ifaces = {new IfaceKey(7, Direction.EGRESS), new IfaceKey(7, Direction.INGRESS),
         new IfaceKey(8, Direction.EGRESS)};
     List<Sent> log = new ArrayList<>();
     List<FlowKey> live = new ArrayList<>();
     int next = 1;
     h.add(k.read(T0));
-    List<Integer> checkAt = List.of(5, 59, 61, 99, 137, 300, 301, 455, 600);
-    for (int i = 1; i <= 600; i++) {
-      for (int n = rnd.nextInt(8); n > 0; n--) {
+    int last = checkAt.get(checkAt.size() - 1);
+    for (int i = 1; i <= last; i++) {
+      int q = quarters.applyAsInt(i);
+      for (int n = rnd.nextInt(arrivals); n > 0; n--) {
         IfaceKey at = ifaces[rnd.nextInt(ifaces.length)];
         live.add(flow(at.ifindex(), at.direction(), next++, 1 + rnd.nextInt(1024)));
       }
       for (FlowKey f : live) {
-        if (rnd.nextInt(4) > 0) {
+        if (q < 0 ? rnd.nextInt(20) == 0 : rnd.nextInt(4) < q) {
           long packets = 1 + rnd.nextInt(2000);
-          long bytes = packets * (64 + rnd.nextInt(1437)) * (rnd.nextInt(50) == 0 ? 100_000 : 1);
+          long bytes = packets * (64 + rnd.nextInt(1437)) * (rnd.nextInt(hugeOneIn) == 0 ? 100_000 : 1);
           k.send(f, packets, bytes);
           log.add(new Sent(i, f, iface(f), packets, bytes, Kind.FLOW));
         }
       }
-      for (int n = rnd.nextInt(5); n > 0 && !live.isEmpty(); n--) {
+      for (int n = rnd.nextInt(5) + Math.max(0, live.size() - maxLive); n > 0 && !live.isEmpty(); n--) {
         FlowKey f = live.remove(rnd.nextInt(live.size()));
         // What it counted since its last read goes with the entry.
         for (int j = log.size() - 1; j >= 0 && log.get(j).interval() == i; j--) {
