@@ -75,12 +75,8 @@ final class FlowTable {
   /** Row to entry + 1 in the open fine column, and in the open coarse one (see {@link SlotCells}). */
   private int[] fineIndex;
   private int[] coarseIndex;
+  /** The coarse column being filled: closed when the next one opens. */
   private int openCoarse;
-  /** How the tier's last closed column ended: its form and entries start the next one. */
-  private boolean fineDense;
-  private int fineEntries;
-  private boolean coarseDense;
-  private int coarseEntries;
   /** Rows leaving in this poll, marked for one pass over the columns. */
   private boolean[] gone;
   private int[] goneRows = new int[64];
@@ -129,7 +125,9 @@ final class FlowTable {
 
   /** Zeroes a fine column before the poll that fills it. */
   void openFine(int col) {
-    fine[col].open(fineDense, fineEntries, capacity, highWater);
+    // The previous poll's column, closed: its form and entries start this one.
+    SlotCells last = fine[(col + fine.length - 1) % fine.length];
+    fine[col].open(last.dense(), last.entries(), capacity, highWater);
     Arrays.fill(wFineP[col], 0, wideHighWater, 0);
     Arrays.fill(wFineB[col], 0, wideHighWater, 0);
   }
@@ -138,9 +136,7 @@ final class FlowTable {
   void openCoarse(int col) {
     SlotCells last = coarse[openCoarse];
     last.close(coarseIndex, highWater);
-    coarseDense = last.dense();
-    coarseEntries = last.entries();
-    coarse[col].open(coarseDense, coarseEntries, capacity, highWater);
+    coarse[col].open(last.dense(), last.entries(), capacity, highWater);
     openCoarse = col;
     Arrays.fill(wCoarseP[col], 0, wideHighWater, 0);
     Arrays.fill(wCoarseB[col], 0, wideHighWater, 0);
@@ -233,8 +229,6 @@ final class FlowTable {
     }
     pendingCount = 0;
     fine[fc].close(fineIndex, highWater);
-    fineDense = fine[fc].dense();
-    fineEntries = fine[fc].entries();
   }
 
   /**
@@ -283,25 +277,26 @@ final class FlowTable {
       }
       w = wideHighWater++;
     }
-    for (int c = 0; c < fine.length; c++) {
-      int at = fine[c].find(r);
-      wFineP[c][w] = at < 0 ? 0 : fine[c].packetsAt(at);
-      wFineB[c][w] = at < 0 ? 0 : fine[c].bytesAt(at);
-      if (at >= 0) {
-        fine[c].zeroAt(at);
-      }
-    }
-    for (int c = 0; c < coarse.length; c++) {
-      int at = coarse[c].find(r);
-      wCoarseP[c][w] = at < 0 ? 0 : coarse[c].packetsAt(at);
-      wCoarseB[c][w] = at < 0 ? 0 : coarse[c].bytesAt(at);
-      if (at >= 0) {
-        coarse[c].zeroAt(at);
-      }
-    }
+    moveToWide(r, fine, w, wFineP, wFineB);
+    moveToWide(r, coarse, w, wCoarseP, wCoarseB);
     wideRow[w] = r;
     wideOf[r] = w + 1;
     return w + 1;
+  }
+
+  /** Moves row {@code r}'s int cell in each of a tier's columns to its wide cells {@code w}. */
+  private static void moveToWide(int r, SlotCells[] cols, int w, long[][] wideP, long[][] wideB) {
+    for (int c = 0; c < cols.length; c++) {
+      int at = cols[c].find(r);
+      if (at >= 0) {
+        wideP[c][w] = cols[c].packetsAt(at);
+        wideB[c][w] = cols[c].bytesAt(at);
+        cols[c].zeroAt(at);
+      } else {
+        wideP[c][w] = 0;
+        wideB[c][w] = 0;
+      }
+    }
   }
 
   private void growWide() {
@@ -321,8 +316,8 @@ final class FlowTable {
 
   /**
    * The flows of the rows in {@code goneRows} left the map: what each counted up to its last read stays in every
-   * held slot, as evicted traffic of its interface and direction; its own row goes. One pass over the columns
-   * serves them all (a row's cells are found by scanning a sparse column).
+   * held slot, as evicted traffic of its interface and direction; its own row goes. One pass over each column
+   * serves them all, where a search per row would scan a sparse column once for each.
    */
   private void vanishGone() {
     long poll = tiers.latest();
