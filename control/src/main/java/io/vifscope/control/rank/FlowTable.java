@@ -287,15 +287,7 @@ final class FlowTable {
   /** Moves row {@code r}'s int cell in each of a tier's columns to its wide cells {@code w}. */
   private static void moveToWide(int r, SlotCells[] cols, int w, long[][] wideP, long[][] wideB) {
     for (int c = 0; c < cols.length; c++) {
-      int at = cols[c].find(r);
-      if (at >= 0) {
-        wideP[c][w] = cols[c].packetsAt(at);
-        wideB[c][w] = cols[c].bytesAt(at);
-        cols[c].zeroAt(at);
-      } else {
-        wideP[c][w] = 0;
-        wideB[c][w] = 0;
-      }
+      cols[c].moveRow(r, wideP[c], wideB[c], w);
     }
   }
 

@@ -45,8 +45,8 @@ import java.util.Map;
  * (int packets and bytes and its row; a flow that overflows an int in some slot moves to long cells, so 100
  * Gbit/s per flow is counted exactly). A slot in which most rows had traffic holds 8 bytes for every row instead
  * (see {@link SlotCells}), so the worst case, every flow talking in every slot, is 8 bytes per flow and slot, 91
- * slots by default: about 56 MB for 65,536 flows (73,728 rows; rows grow by an eighth, in steps of 4,096), the
- * same after an hour as after five minutes. Flows that talk a few seconds a minute cost a few MB. Small tables
+ * slots by default: about 56 MB for 65,536 flows in a map of that size (65,536 rows; in a larger map rows grow
+ * by an eighth, in steps of 4,096: about 63 MB at 73,728 rows), the same after an hour as after five minutes. Flows that talk a few seconds a minute cost a few MB. Small tables
  * (interfaces, CPUs, devices, counters) use long cells.
  *
  * <p>Thread safety: all methods synchronize on the history; the poller adds while the service reads.

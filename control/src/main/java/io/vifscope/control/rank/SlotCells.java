@@ -214,32 +214,25 @@ final class SlotCells {
   }
 
   /**
-   * Where row {@code r}'s cell is, for {@link #packetsAt} and the like: the row itself when dense, its entry when
-   * sparse (found by a scan: for rare moves, not per packet), -1 if it has none.
+   * Moves row {@code r}'s cell out, into {@code wideP[w]} and {@code wideB[w]} (0 if it has none), and zeroes it.
+   * A sparse column is scanned for the row: for a flow promoted to long cells, rare, not per packet.
    */
-  int find(int r) {
-    if (rows == null) {
-      return r;
-    }
-    for (int i = 0; i < n; i++) {
-      if (rows[i] == r) {
-        return i;
+  void moveRow(int r, long[] wideP, long[] wideB, int w) {
+    int at = r;
+    if (rows != null) {
+      at = -1;
+      for (int i = 0; i < n && at < 0; i++) {
+        if (rows[i] == r) {
+          at = i;
+        }
       }
     }
-    return -1;
-  }
-
-  int packetsAt(int at) {
-    return packets[at];
-  }
-
-  int bytesAt(int at) {
-    return bytes[at];
-  }
-
-  void zeroAt(int at) {
-    packets[at] = 0;
-    bytes[at] = 0;
+    wideP[w] = at < 0 ? 0 : packets[at];
+    wideB[w] = at < 0 ? 0 : bytes[at];
+    if (at >= 0) {
+      packets[at] = 0;
+      bytes[at] = 0;
+    }
   }
 
   /** Receives the cells of rows that leave the table. */

@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -78,20 +76,20 @@ class SlotCellsTest {
 
       // Rows that leave hand over exactly their cells, which are then zero.
       boolean[] gone = new boolean[CAPACITY];
-      List<Integer> leaving = new ArrayList<>();
       for (int r = 0; r < rows; r += 1 + rnd.nextInt(5)) {
         gone[r] = true;
-        leaving.add(r);
       }
       long[] takenP = new long[CAPACITY];
       c.takeRows(gone, CAPACITY, (r, p, b) -> {
         assertTrue(gone[r]);
         takenP[r] += p;
       });
-      for (int r : leaving) {
-        assertEquals(wantP[r], takenP[r]);
-        int at = c.find(r);
-        assertTrue(at < 0 || c.packetsAt(at) == 0);
+      long[] afterP = new long[CAPACITY];
+      long[] afterB = new long[CAPACITY];
+      c.addTo(afterP, afterB, CAPACITY);
+      for (int r = 0; r < CAPACITY; r++) {
+        assertEquals(gone[r] ? wantP[r] : 0, takenP[r], "round " + round + ", row " + r);
+        assertEquals(gone[r] ? 0 : wantP[r], afterP[r], "round " + round + ", row " + r);
       }
     }
   }
